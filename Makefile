@@ -1,0 +1,82 @@
+# Reststroom: `make run` serves the demo region, `make test` runs the whole suite.
+# Works on a fresh Debian machine with Python 3.11, make and apt; everything else is installed here.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+SIZE   ?= region
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run test install install-test db translations browser lint format bench clean help
+
+help:
+	@echo "make run    install, migrate, load the demo region and serve on http://$(HOST):$(PORT)"
+	@echo "make test   install the test extras and run the whole test suite"
+	@echo "make lint   ruff, import contracts and mypy"
+	@echo "make bench  engine benchmark (region and national)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+translations: $(BIN)/python
+	$(BIN)/pybabel compile --use-fuzzy -q -d marketplace/translations || \
+	  $(BIN)/pybabel compile -q -d marketplace/translations
+
+db: install translations
+	$(FLASK) db upgrade
+	$(FLASK) reference load
+
+run: db
+	$(FLASK) demo load --if-empty --size $(SIZE)
+	@echo "Reststroom runs on http://$(HOST):$(PORT)  (Ctrl+C stops it)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Browser tests drive Debian's Chromium; as root we install it, otherwise we say how.
+browser:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+	  echo ""; \
+	  echo "######################################################################"; \
+	  echo "# WARNING: $(CHROMIUM) is missing: the browser tests will be SKIPPED."; \
+	  echo "# Install it with:  sudo apt-get install -y chromium"; \
+	  echo "######################################################################"; \
+	  echo ""; \
+	fi
+
+test: install-test translations browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy flows geo
+
+format: install-test
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install-test
+	$(BIN)/python bench/engine.py --size both
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -1,0 +1,179 @@
+"""Configuration classes, read from the environment once when the app is created.
+
+``RESTSTROOM_CONFIG`` chooses the class (``development``, ``testing``, ``production``);
+``DATABASE_URL`` and ``SECRET_KEY`` are required in production, which refuses to
+start without them and names the missing variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused by ProductionConfig
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a usable configuration."""
+
+
+def _float(environ: Mapping[str, str], name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} must be greater than 0")
+    return value
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r} must be greater than 0")
+    return value
+
+
+def _normalise_db_url(url: str) -> str:
+    # Heroku-style URLs say postgres://; SQLAlchemy 2 wants an explicit driver.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    NAME: ClassVar[str] = "base"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY: str | None = DEV_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite file in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict[str, Any]] = {"pool_pre_ping": True}
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    LANGUAGES: ClassVar[tuple[str, ...]] = ("nl", "en")
+    MAIL_SENDER = "Reststroom <no-reply@reststroom.localhost>"
+    SMTP_HOST: str | None = None
+    SMTP_PORT = 25
+    PASSWORD_RESET_MAX_AGE_S = 3600
+    # Engine defaults.
+    DEFAULT_MAX_DISTANCE_KM = 50.0
+    ROAD_CIRCUITY = 1.3
+    ENGINE_TOP_K: int | None = None
+    # Imports.
+    IMPORT_MAX_BYTES = 5_000_000
+    IMPORT_MAX_ROWS = 10_000
+    MAX_CONTENT_LENGTH = 6_000_000
+    LISTINGS_PER_PAGE = 25
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Return this class's settings with the environment applied, read once."""
+        env = os.environ if environ is None else environ
+        settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        if env.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = env["SECRET_KEY"]
+        if env.get("DATABASE_URL"):
+            settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
+        if env.get("SMTP_HOST"):
+            settings["SMTP_HOST"] = env["SMTP_HOST"]
+            settings["SMTP_PORT"] = _int(env, "SMTP_PORT", 25)
+        settings["DEFAULT_MAX_DISTANCE_KM"] = _float(
+            env, "RESTSTROOM_DEFAULT_MAX_DISTANCE_KM", cls.DEFAULT_MAX_DISTANCE_KM
+        )
+        settings["ROAD_CIRCUITY"] = _float(env, "RESTSTROOM_ROAD_CIRCUITY", cls.ROAD_CIRCUITY)
+        if env.get("RESTSTROOM_ENGINE_TOP_K"):
+            settings["ENGINE_TOP_K"] = _int(env, "RESTSTROOM_ENGINE_TOP_K", 1)
+        settings["IMPORT_MAX_BYTES"] = _int(env, "RESTSTROOM_IMPORT_MAX_BYTES", cls.IMPORT_MAX_BYTES)
+        settings["IMPORT_MAX_ROWS"] = _int(env, "RESTSTROOM_IMPORT_MAX_ROWS", cls.IMPORT_MAX_ROWS)
+        settings["MAX_CONTENT_LENGTH"] = settings["IMPORT_MAX_BYTES"] + 1_000_000
+        cls.check(settings, env)
+        return settings
+
+    @classmethod
+    def check(cls, settings: dict[str, Any], environ: Mapping[str, str]) -> None:
+        """Refuse settings that must not run in this environment."""
+
+
+class DevelopmentConfig(Config):
+    NAME = "development"
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = False  # individual tests switch it back on to prove CSRF rejection
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    PASSWORD_RESET_MAX_AGE_S = 60
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        env = dict(os.environ if environ is None else environ)
+        # Tests choose their database with TEST_DATABASE_URL, never DATABASE_URL.
+        env.pop("DATABASE_URL", None)
+        settings = super().from_environ(env)
+        if env.get("TEST_DATABASE_URL"):
+            settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["TEST_DATABASE_URL"])
+        return settings
+
+
+class ProductionConfig(Config):
+    NAME = "production"
+    SECRET_KEY = None
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls, settings: dict[str, Any], environ: Mapping[str, str]) -> None:
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not environ.get(name)]
+        if missing:
+            raise ConfigError(
+                "production configuration needs the environment variable(s) "
+                + ", ".join(missing)
+                + "; set them before starting the app"
+            )
+        if environ["SECRET_KEY"] == DEV_SECRET_KEY or len(environ["SECRET_KEY"]) < 16:
+            raise ConfigError(
+                "SECRET_KEY is the development default or shorter than 16 characters; "
+                "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def load_config(name: str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Pick the config class by name or ``RESTSTROOM_CONFIG`` and read the environment once."""
+    env = os.environ if environ is None else environ
+    chosen = name or env.get("RESTSTROOM_CONFIG") or "development"
+    try:
+        cls = CONFIGS[chosen]
+    except KeyError:
+        raise ConfigError(
+            f"RESTSTROOM_CONFIG={chosen!r} is not one of {', '.join(sorted(CONFIGS))}"
+        ) from None
+    return cls.from_environ(env)

@@ -1,0 +1,451 @@
+"""Candidate exchanges: compatible offer-need pairs within the need's distance limit.
+
+A pair (offer, need) is a candidate when
+
+* the taxonomy's compatibility table has a rule for (offer material, need material);
+* the need lists no accepted EWC codes, or the offer's ``ewc_code`` is among them;
+* both are in the same matching family (see :mod:`flows.normalise`);
+* their availability windows overlap (missing dates are open-ended). This matters for
+  one-off batches; for recurring listings a window that has closed is just as final;
+* they belong to different organisations (a firm does not exchange with itself);
+* the road distance is within the need's ``max_distance_km`` (the default when missing).
+  Road distance is straight distance times a circuity factor, or the distance over a
+  :class:`geo.distance.RoadNetwork` when one is given.
+
+Pairs are found with a spatial index, never all-pairs: every location is projected
+once to a metric CRS (RD New in the Netherlands, :func:`geo.crs.metric_crs_for`), one
+:class:`scipy.spatial.cKDTree` is built per offer material and per (need material,
+radius bucket), and each compatible (need group, offer material) pair of trees is
+queried with :meth:`~scipy.spatial.cKDTree.sparse_distance_matrix` at the bucket's
+largest search radius ``max_distance_km / circuity``. Needs are bucketed by radius
+(factor 1.25 per bucket) so that one far-reaching need does not widen everybody's
+search; each pair is then checked against its own need's radius.
+
+The hot path holds integer codes and numeric arrays only (int32 indices, float32
+distances, int16 rule codes); strings appear once per distinct material or rule.
+
+Examples
+--------
+>>> import numpy as np
+>>> bucket_of_radius(np.array([1000.0, 1200.0, 50000.0])).tolist()
+[31, 32, 49]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy.spatial import cKDTree
+
+__all__ = [
+    "CO2_COLUMNS",
+    "RADIUS_BUCKET_FACTOR",
+    "CandidateEdges",
+    "attach_co2",
+    "bucket_of_radius",
+    "find_candidates",
+    "top_k_mask",
+]
+
+IntArray = npt.NDArray[np.int32]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Per-unit columns :func:`flows.co2.co2_per_unit` returns that the engine carries per edge.
+CO2_COLUMNS: Final = (
+    "mass_t_per_unit",
+    "avoided_production_co2e_kg_per_unit",
+    "avoided_disposal_co2e_kg_per_unit",
+    "transport_co2e_kg_per_unit",
+    "avoided_transport_co2e_kg_per_unit",
+    "net_co2e_kg_per_unit",
+    "source_km_used",
+    "tonne_km_saved_per_unit",
+)
+#: Text columns of the co2 result, kept as categoricals (few distinct values).
+CO2_KEY_COLUMNS: Final = ("production_factor_key", "disposal_factor_key")
+#: Consecutive needs' search radii differ by at most this factor within one bucket.
+RADIUS_BUCKET_FACTOR: Final = 1.25
+
+
+@dataclass(frozen=True)
+class CandidateEdges:
+    """Candidate edges as parallel arrays, plus the rules they refer to.
+
+    ``offer_idx`` / ``need_idx`` index the rows of the normalised offers and needs
+    frames; ``rule`` indexes ``rules`` (columns ``offered``, ``needed``, ``kind``,
+    ``reason_en``, ``reason_nl``); ``co2`` holds the per-unit columns of
+    :data:`CO2_COLUMNS` (and the factor keys) once :func:`attach_co2` has run.
+    """
+
+    offer_idx: IntArray
+    need_idx: IntArray
+    distance_km: npt.NDArray[np.float32]
+    road_km: npt.NDArray[np.float32]
+    rule: npt.NDArray[np.int16]
+    rules: pd.DataFrame
+    co2: pd.DataFrame | None = field(default=None)
+
+    def __len__(self) -> int:
+        return int(self.offer_idx.shape[0])
+
+    def take(self, selector: BoolArray | npt.NDArray[np.intp]) -> CandidateEdges:
+        """Return the edges selected by a boolean mask or an index array."""
+        co2 = None
+        if self.co2 is not None:
+            co2 = self.co2.iloc[selector] if selector.dtype != np.bool_ else self.co2[selector]
+            co2 = co2.reset_index(drop=True)
+        return replace(
+            self,
+            offer_idx=self.offer_idx[selector],
+            need_idx=self.need_idx[selector],
+            distance_km=self.distance_km[selector],
+            road_km=self.road_km[selector],
+            rule=self.rule[selector],
+            co2=co2,
+        )
+
+
+def bucket_of_radius(radius_m: FloatArray) -> npt.NDArray[np.int64]:
+    """Return the radius bucket of each search radius (log base :data:`RADIUS_BUCKET_FACTOR`)."""
+    safe = np.maximum(radius_m, 1.0)
+    return np.ceil(np.log(safe) / math.log(RADIUS_BUCKET_FACTOR) - 1e-9).astype(np.int64)
+
+
+def find_candidates(
+    offers: pd.DataFrame,
+    needs: pd.DataFrame,
+    *,
+    circuity: float = 1.3,
+    default_max_distance_km: float = 50.0,
+    road_network: Any | None = None,
+    compatibility: pd.DataFrame | None = None,
+) -> CandidateEdges:
+    """Return every candidate edge between normalised offers and needs.
+
+    Parameters
+    ----------
+    offers, needs
+        Frames from :func:`flows.normalise.normalise`.
+    circuity
+        Road distance per straight distance; ignored when ``road_network`` is given.
+    default_max_distance_km
+        Distance limit of needs whose ``max_distance_km`` is missing.
+    road_network
+        A :class:`geo.distance.RoadNetwork`; road distances then come from the network
+        and the straight search radius is the full limit (a road is never shorter).
+    compatibility
+        The compatibility table; defaults to :func:`flows.taxonomy.compatibility_table`.
+
+    Returns
+    -------
+    CandidateEdges
+        Sorted by (offer_idx, need_idx); ``co2`` is still ``None``.
+    """
+    if not circuity >= 1.0:
+        raise ValueError(f"circuity {circuity!r} must be a number >= 1")
+    if not default_max_distance_km > 0:
+        raise ValueError(f"default_max_distance_km {default_max_distance_km!r} must be positive")
+    if compatibility is None:
+        from flows.taxonomy import compatibility_table
+
+        compatibility = compatibility_table()
+    rules = (
+        compatibility[["offered", "needed", "kind", "reason_en", "reason_nl"]]
+        .drop_duplicates(subset=["offered", "needed"])
+        .reset_index(drop=True)
+    )
+    if len(offers) == 0 or len(needs) == 0:
+        return _empty(rules)
+
+    materials = pd.Index(
+        pd.unique(pd.concat([offers["material"], needs["material"]], ignore_index=True).astype(str))
+    )
+    offer_mat = materials.get_indexer(offers["material"].astype(str)).astype(np.int32)
+    need_mat = materials.get_indexer(needs["material"].astype(str)).astype(np.int32)
+    rule_offered = materials.get_indexer(rules["offered"].astype(str))
+    rule_needed = materials.get_indexer(rules["needed"].astype(str))
+    present = (rule_offered >= 0) & (rule_needed >= 0)
+    n_mat = len(materials)
+    rule_of_pair = np.full(n_mat * n_mat, -1, dtype=np.int32)
+    rule_of_pair[rule_offered[present] * n_mat + rule_needed[present]] = np.flatnonzero(present)
+
+    ox, oy, nx_, ny = _project(offers, needs)
+    road_factor = 1.0 if road_network is not None else float(circuity)
+    max_km = pd.to_numeric(needs.get("max_distance_km"), errors="coerce")
+    if max_km is None:
+        max_km_arr = np.full(len(needs), float(default_max_distance_km))
+    else:
+        max_km_arr = max_km.fillna(float(default_max_distance_km)).to_numpy(dtype=np.float64)
+    radius_m = max_km_arr * 1000.0 / road_factor
+    bucket = bucket_of_radius(radius_m)
+
+    offer_points = np.column_stack([ox, oy])
+    need_points = np.column_stack([nx_, ny])
+    offer_trees: dict[int, tuple[cKDTree, npt.NDArray[np.int64]]] = {}
+    for m in np.unique(offer_mat):
+        members = np.flatnonzero(offer_mat == m)
+        offer_trees[int(m)] = (cKDTree(offer_points[members]), members)
+
+    pieces_o: list[npt.NDArray[np.int64]] = []
+    pieces_n: list[npt.NDArray[np.int64]] = []
+    pieces_d: list[FloatArray] = []
+    group_keys = need_mat.astype(np.int64) * 10_000 + bucket
+    for key in np.unique(group_keys):
+        members = np.flatnonzero(group_keys == key)
+        m_need = int(need_mat[members[0]])
+        compatible = [
+            int(m_off)
+            for m_off in offer_trees
+            if rule_of_pair[m_off * n_mat + m_need] >= 0
+        ]
+        if not compatible:
+            continue
+        need_tree = cKDTree(need_points[members])
+        search_m = float(radius_m[members].max())
+        for m_off in compatible:
+            offer_tree, offer_members = offer_trees[m_off]
+            found = need_tree.sparse_distance_matrix(
+                offer_tree, search_m, output_type="ndarray"
+            )
+            if found.shape[0] == 0:
+                continue
+            need_rows = members[found["i"]]
+            keep = found["v"] <= radius_m[need_rows]
+            pieces_n.append(need_rows[keep])
+            pieces_o.append(offer_members[found["j"][keep]])
+            pieces_d.append(found["v"][keep])
+    if not pieces_o:
+        return _empty(rules)
+    offer_idx = np.concatenate(pieces_o)
+    need_idx = np.concatenate(pieces_n)
+    straight_m = np.concatenate(pieces_d)
+    del pieces_o, pieces_n, pieces_d
+
+    keep = _pair_filters(offers, needs, offer_idx, need_idx)
+    offer_idx, need_idx, straight_m = offer_idx[keep], need_idx[keep], straight_m[keep]
+    order = np.lexsort((need_idx, offer_idx))
+    offer_idx, need_idx, straight_m = offer_idx[order], need_idx[order], straight_m[order]
+
+    distance_km = straight_m / 1000.0
+    if road_network is not None:
+        road_km = _network_km(road_network, offers, needs, offer_idx, need_idx)
+        within = np.isfinite(road_km) & (road_km <= max_km_arr[need_idx] * (1 + 1e-9))
+        offer_idx, need_idx = offer_idx[within], need_idx[within]
+        distance_km, road_km = distance_km[within], road_km[within]
+    else:
+        from geo.distance import road_km as to_road_km
+
+        road_km = np.asarray(to_road_km(distance_km, circuity=float(circuity)), dtype=np.float64)
+    rule = rule_of_pair[offer_mat[offer_idx].astype(np.int64) * n_mat + need_mat[need_idx]]
+    return CandidateEdges(
+        offer_idx=offer_idx.astype(np.int32),
+        need_idx=need_idx.astype(np.int32),
+        distance_km=distance_km.astype(np.float32),
+        road_km=road_km.astype(np.float32),
+        rule=rule.astype(np.int16),
+        rules=rules,
+    )
+
+
+def attach_co2(
+    edges: CandidateEdges,
+    offers: pd.DataFrame,
+    needs: pd.DataFrame,
+    *,
+    co2_per_unit: Callable[..., pd.DataFrame] | None = None,
+) -> CandidateEdges:
+    """Return ``edges`` with the per-unit CO2 columns, from one vectorised co2 call.
+
+    The quantities flow in the matching family's base unit (``flow_unit``), so that is
+    the unit the per-unit figures are asked for. Text inputs are passed as categoricals
+    built from integer codes, so millions of edges never become millions of strings.
+    """
+    if co2_per_unit is None:
+        from flows.co2 import co2_per_unit as default_co2
+
+        co2_per_unit = default_co2
+    o, n = edges.offer_idx, edges.need_idx
+
+    def per_edge(frame: pd.DataFrame, column: str, idx: IntArray) -> pd.Categorical:
+        values = frame[column] if column in frame.columns else pd.Series([None] * len(frame))
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return pd.Categorical.from_codes(codes[idx], categories=pd.Index(uniques))
+
+    source_km = (
+        pd.to_numeric(needs["current_source_km"], errors="coerce").to_numpy(dtype=np.float64)[n]
+        if "current_source_km" in needs.columns
+        else np.full(len(edges), np.nan)
+    )
+    result = co2_per_unit(
+        offer_material=per_edge(offers, "material", o),
+        need_material=per_edge(needs, "material", n),
+        unit=per_edge(offers, "flow_unit", o),
+        current_route=per_edge(offers, "current_route", o),
+        current_source=per_edge(needs, "current_source", n),
+        source_km=source_km,
+        road_km=edges.road_km.astype(np.float64),
+    )
+    columns: dict[str, Any] = {
+        c: np.asarray(result[c], dtype=np.float64) for c in CO2_COLUMNS if c in result.columns
+    }
+    for c in CO2_KEY_COLUMNS:
+        if c in result.columns:
+            columns[c] = pd.Categorical(result[c])
+    missing = [c for c in CO2_COLUMNS if c not in columns]
+    if missing:
+        raise KeyError(f"co2_per_unit returned no column(s) {', '.join(missing)}")
+    return replace(edges, co2=pd.DataFrame(columns))
+
+
+def top_k_mask(
+    offer_idx: IntArray, need_idx: IntArray, cost: FloatArray, *, k: int
+) -> BoolArray:
+    """Keep, for every offer and every need, its ``k`` cheapest edges; return the union.
+
+    Ties are broken by edge position, so the result is deterministic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> o = np.array([0, 0, 0, 1], dtype=np.int32); n = np.array([0, 1, 2, 2], dtype=np.int32)
+    >>> top_k_mask(o, n, np.array([3.0, 1.0, 2.0, 0.5]), k=1).tolist()
+    [False, True, False, True]
+    """
+    if k < 1:
+        raise ValueError(f"top_k {k!r} must be a positive integer")
+    keep = np.zeros(cost.shape[0], dtype=bool)
+    for group in (offer_idx, need_idx):
+        order = np.lexsort((np.arange(cost.shape[0]), cost, group))
+        sorted_group = group[order]
+        starts = np.r_[0, np.flatnonzero(sorted_group[1:] != sorted_group[:-1]) + 1]
+        rank = np.arange(order.shape[0]) - np.repeat(starts, np.diff(np.r_[starts, order.shape[0]]))
+        keep[order[rank < k]] = True
+    return keep
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _empty(rules: pd.DataFrame) -> CandidateEdges:
+    return CandidateEdges(
+        offer_idx=np.zeros(0, dtype=np.int32),
+        need_idx=np.zeros(0, dtype=np.int32),
+        distance_km=np.zeros(0, dtype=np.float32),
+        road_km=np.zeros(0, dtype=np.float32),
+        rule=np.zeros(0, dtype=np.int16),
+        rules=rules,
+    )
+
+
+def _project(
+    offers: pd.DataFrame, needs: pd.DataFrame
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    from geo.crs import metric_crs_for
+    from geo.distance import project_lonlat
+
+    lon = np.concatenate(
+        [offers["lon"].to_numpy(dtype=np.float64), needs["lon"].to_numpy(dtype=np.float64)]
+    )
+    lat = np.concatenate(
+        [offers["lat"].to_numpy(dtype=np.float64), needs["lat"].to_numpy(dtype=np.float64)]
+    )
+    crs = metric_crs_for(lon, lat)
+    x, y = project_lonlat(lon, lat, crs=crs)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n_o = len(offers)
+    return x[:n_o], y[:n_o], x[n_o:], y[n_o:]
+
+
+def _pair_filters(
+    offers: pd.DataFrame,
+    needs: pd.DataFrame,
+    offer_idx: npt.NDArray[np.int64],
+    need_idx: npt.NDArray[np.int64],
+) -> BoolArray:
+    """Same family, overlapping windows, different organisations, accepted EWC codes."""
+    keep = (
+        offers["family_code"].to_numpy()[offer_idx] == needs["family_code"].to_numpy()[need_idx]
+    )
+    keep &= offers["start_day"].to_numpy()[offer_idx] <= needs["end_day"].to_numpy()[need_idx]
+    keep &= needs["start_day"].to_numpy()[need_idx] <= offers["end_day"].to_numpy()[offer_idx]
+
+    organisations = pd.Index(
+        pd.unique(
+            pd.concat([offers["organisation"], needs["organisation"]], ignore_index=True).astype(
+                str
+            )
+        )
+    )
+    offer_org = organisations.get_indexer(offers["organisation"].astype(str))
+    need_org = organisations.get_indexer(needs["organisation"].astype(str))
+    keep &= offer_org[offer_idx] != need_org[need_idx]
+
+    if "accepted_ewc_codes" in needs.columns:
+        keep &= _ewc_accepted(offers, needs, offer_idx, need_idx)
+    return keep
+
+
+def _ewc_accepted(
+    offers: pd.DataFrame,
+    needs: pd.DataFrame,
+    offer_idx: npt.NDArray[np.int64],
+    need_idx: npt.NDArray[np.int64],
+) -> BoolArray:
+    from flows.ewc import normalise_ewc_code
+
+    def canonical(code: Any) -> str | None:
+        if code is None or (isinstance(code, float) and math.isnan(code)):
+            return None
+        text = str(code).strip()
+        return normalise_ewc_code(text) if text else None
+
+    accepted = needs["accepted_ewc_codes"].to_numpy(dtype=object)
+    restricted = np.array(
+        [isinstance(codes, tuple | list | set | frozenset) and len(codes) > 0 for codes in accepted],
+        dtype=bool,
+    )
+    result = np.ones(offer_idx.shape[0], dtype=bool)
+    if not restricted.any():
+        return result
+    code_ids: dict[str, int] = {}
+    pair_keys: list[int] = []
+    for j in np.flatnonzero(restricted):
+        for code in accepted[j]:
+            norm = canonical(code)
+            if norm is not None:
+                pair_keys.append(int(j) * 0x1_0000 + code_ids.setdefault(norm, len(code_ids)))
+    offer_codes = offers["ewc_code"] if "ewc_code" in offers.columns else pd.Series([None] * 0)
+    offer_code_id = np.full(len(offers), 0xFFFF, dtype=np.int64)  # never accepted
+    cache: dict[Any, int] = {}
+    for i, code in enumerate(offer_codes):
+        if code not in cache:
+            norm = canonical(code)
+            cache[code] = code_ids.get(norm, 0xFFFF) if norm is not None else 0xFFFF
+        offer_code_id[i] = cache[code]
+    on_restricted = restricted[need_idx]
+    keys = need_idx[on_restricted] * 0x1_0000 + offer_code_id[offer_idx[on_restricted]]
+    result[on_restricted] = np.isin(keys, np.asarray(pair_keys, dtype=np.int64))
+    return result
+
+
+def _network_km(
+    network: Any,
+    offers: pd.DataFrame,
+    needs: pd.DataFrame,
+    offer_idx: npt.NDArray[np.int64],
+    need_idx: npt.NDArray[np.int64],
+) -> FloatArray:
+    olon = offers["lon"].to_numpy(dtype=np.float64)[offer_idx]
+    olat = offers["lat"].to_numpy(dtype=np.float64)[offer_idx]
+    nlon = needs["lon"].to_numpy(dtype=np.float64)[need_idx]
+    nlat = needs["lat"].to_numpy(dtype=np.float64)[need_idx]
+    km = np.asarray(network.distance_km(olon, olat, nlon, nlat), dtype=np.float64)
+    return np.broadcast_to(km, olon.shape).astype(np.float64)

@@ -1,0 +1,759 @@
+"""Transparent avoided-CO2 model of one exchange: every term, every factor, its source.
+
+An exchange sends a residual stream (the *offer*) to a firm that needs an input (the
+*need*). Per unit of quantity moved the model counts, in kg CO2e::
+
+    net = avoided_production + avoided_disposal - transport + avoided_transport
+
+``avoided_production``
+    Primary production of the need's material that the offer replaces, minus the
+    emissions of making it from a secondary source where the factor table knows them
+    (DESNZ "Closed-loop source" or "Re-used"). Zero when the need is already supplied
+    from a secondary source. For heat, steam, biogas, CO2 and water it is the fuel or
+    the mains supply the delivery displaces.
+``avoided_disposal``
+    The DESNZ waste-disposal factor of the offer's material for its current route
+    (landfill, incineration, recycling, composting, digestion). For every route but
+    landfill DESNZ counts only the transport to the facility, so the credit is small
+    and honest; land spreading and ``other`` earn nothing.
+``transport``
+    Road km of the exchange x :data:`HGV_KG_CO2E_PER_TONNE_KM` x mass.
+``avoided_transport``
+    Road km of the need's current supply (given, or :func:`default_source_km`) x the
+    same HGV factor x mass.
+
+Piped flows (the ``energy`` and ``water`` families) have no road transport on either
+side. Volumes become mass through the taxonomy's density hint, pieces through
+:data:`PIECE_MASS_T`. The method, the assumptions and the limits are written down in
+``docs/co2-method.md``; every factor lives in ``flows/data/emission_factors.csv``.
+
+Examples
+--------
+>>> from flows.co2 import exchange_breakdown
+>>> b = exchange_breakdown(offer_material="metals", need_material="metals",
+...     quantity=10, unit="t", current_route="landfill", road_km=20)
+>>> round(b["net_co2e_kg"], 1)
+18581.2
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from flows import taxonomy
+from flows.errors import Problem, UnknownCategory, ValidationError
+from flows.schema import CURRENT_ROUTES, CURRENT_SOURCES, UNITS
+
+__all__ = [
+    "DEFAULT_DENSITY_T_PER_M3",
+    "DEFAULT_SOURCE_KM",
+    "FACTORS_PATH",
+    "FALLBACK_SOURCE_KM",
+    "HGV_FACTOR_KEY",
+    "HGV_FACTOR_SOURCE",
+    "HGV_FACTOR_YEAR",
+    "HGV_KG_CO2E_PER_TONNE_KM",
+    "PIECE_MASS_T",
+    "PIPED_FAMILIES",
+    "RESULT_COLUMNS",
+    "Factor",
+    "co2_per_unit",
+    "default_source_km",
+    "disposal_factor",
+    "exchange_breakdown",
+    "factor_table",
+    "production_factors",
+]
+
+#: The curated factor table: one row per factor the model uses, with its source and year.
+FACTORS_PATH: Final = Path(__file__).parent / "data" / "emission_factors.csv"
+
+#: Road freight, kg CO2e per tonne-km: UK fleet average of all diesel HGVs at average load.
+HGV_KG_CO2E_PER_TONNE_KM: Final = 0.09752
+HGV_FACTOR_KEY: Final = "transport.hgv_average_laden"
+HGV_FACTOR_SOURCE: Final = (
+    "UK DESNZ, Greenhouse gas reporting: conversion factors 2024, condensed set v1.1 (OGL v3), "
+    "sheet 'Freighting goods', row 'HGV (all diesel) / All HGVs', column 'Average laden', "
+    "unit 'tonne.km', metric 'kg CO2e'"
+)
+HGV_FACTOR_YEAR: Final = 2024
+
+#: Top-level categories that travel by pipe: no road transport on either side.
+PIPED_FAMILIES: Final = frozenset({"energy", "water"})
+
+#: Density used for a volume when neither the category nor an ancestor has a hint (water).
+DEFAULT_DENSITY_T_PER_M3: Final = 1.0
+
+#: Mass of one piece, by category (nearest ancestor wins); other pieces count as 0 t, so
+#: they earn no mass-based credit rather than an invented one.
+PIECE_MASS_T: Final[dict[str, float]] = {
+    # EPAL 1 (EUR) pallet, 800 x 1200 mm, about 25 kg.
+    "packaging.pallets": 0.025,
+}
+
+#: Assumed road distance of a need's current virgin supply, km, when the need does not
+#: say (nearest ancestor wins). Order-of-magnitude assumptions for the east of the
+#: Netherlands, not measurements; see docs/co2-method.md.
+DEFAULT_SOURCE_KM: Final[dict[str, float]] = {
+    # sand and gravel from the river pits and quarries of the region
+    "minerals": 50.0,
+    "minerals.soil": 25.0,
+    # natural gypsum is imported (Germany), FGD gypsum comes from a few power plants
+    "minerals.gypsum": 200.0,
+    "metals": 150.0,
+    "plastics": 200.0,
+    "paper": 150.0,
+    "glass": 150.0,
+    "textiles": 200.0,
+    "chemicals": 150.0,
+    "oils_fats": 150.0,
+    "organics": 100.0,
+    "organics.animal_feed": 150.0,
+    "sludges": 50.0,
+    "packaging": 100.0,
+    "other": 100.0,
+    # piped: no road supply to avoid
+    "energy": 0.0,
+    "water": 0.0,
+}
+#: Distance assumed for a category that neither it nor an ancestor lists.
+FALLBACK_SOURCE_KM: Final = 100.0
+
+#: Columns of :func:`co2_per_unit`, in order.
+RESULT_COLUMNS: Final = (
+    "mass_t_per_unit",
+    "avoided_production_co2e_kg_per_unit",
+    "avoided_disposal_co2e_kg_per_unit",
+    "transport_co2e_kg_per_unit",
+    "avoided_transport_co2e_kg_per_unit",
+    "net_co2e_kg_per_unit",
+    "source_km_used",
+    "tonne_km_saved_per_unit",
+    "production_factor_key",
+    "disposal_factor_key",
+)
+
+_PRIMARY_TERMS: Final = frozenset({"production", "energy_displaced", "supply_displaced"})
+_FACTOR_COLUMNS: Final = (
+    "factor_key",
+    "category",
+    "term",
+    "route",
+    "value",
+    "unit",
+    "source",
+    "year",
+    "note",
+)
+# What one unit of a production factor is measured in; index into the basis stack.
+_BASIS_OF_UNIT: Final = {"kg CO2e/t": 0, "kg CO2e/m3": 1, "kg CO2e/MWh": 2}
+_MASS_T_OF_UNIT: Final = {"t": 1.0, "kg": 0.001}
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One row of the factor table."""
+
+    factor_key: str
+    category: str
+    term: str
+    route: str
+    value: float
+    unit: str
+    source: str
+    year: int
+    note: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@functools.cache
+def _factor_frame() -> pd.DataFrame:
+    frame = pd.read_csv(
+        FACTORS_PATH,
+        dtype={c: "string" for c in _FACTOR_COLUMNS if c not in ("value", "year")}
+        | {"value": "float64", "year": "int64"},
+        keep_default_na=False,
+    )
+    return frame.astype({c: object for c in _FACTOR_COLUMNS if c not in ("value", "year")})
+
+
+def factor_table() -> pd.DataFrame:
+    """Return the curated emission factor table (a fresh copy of a cached read).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``factor_key``, ``category`` (taxonomy key or empty), ``term``,
+        ``route`` (disposal only), ``value``, ``unit``, ``source``, ``year``, ``note``.
+
+    Examples
+    --------
+    >>> t = factor_table().set_index("factor_key")
+    >>> float(t.loc["transport.hgv_average_laden", "value"])
+    0.09752
+    """
+    return _factor_frame().copy()
+
+
+@functools.cache
+def _factors() -> dict[str, Factor]:
+    return {
+        str(r["factor_key"]): Factor(
+            factor_key=str(r["factor_key"]),
+            category=str(r["category"]),
+            term=str(r["term"]),
+            route=str(r["route"]),
+            value=float(r["value"]),
+            unit=str(r["unit"]),
+            source=str(r["source"]),
+            year=int(r["year"]),
+            note=str(r["note"]),
+        )
+        for r in _factor_frame().to_dict("records")
+    }
+
+
+@functools.cache
+def _primary_by_category() -> dict[str, Factor]:
+    return {f.category: f for f in _factors().values() if f.term in _PRIMARY_TERMS}
+
+
+@functools.cache
+def _secondary_by_category() -> dict[str, Factor]:
+    return {f.category: f for f in _factors().values() if f.term == "secondary_processing"}
+
+
+@functools.cache
+def _disposal_by_category_route() -> dict[tuple[str, str], Factor]:
+    return {(f.category, f.route): f for f in _factors().values() if f.term == "disposal"}
+
+
+@functools.cache
+def _chain(key: str) -> tuple[str, ...]:
+    """The key and its ancestors, nearest first."""
+    if key not in taxonomy.CATEGORIES:
+        raise UnknownCategory(f"material {key!r} is not a category key of the taxonomy")
+    chain = [key]
+    parent = taxonomy.CATEGORIES[key].parent
+    while parent:
+        chain.append(parent)
+        parent = taxonomy.CATEGORIES[parent].parent
+    return tuple(chain)
+
+
+def production_factors(material_key: str) -> tuple[Factor | None, Factor | None]:
+    """Return the (primary, secondary) production factors that apply to a material.
+
+    The nearest category on the path from ``material_key`` to its top level that has a
+    primary factor wins; the secondary-processing factor is taken from that same
+    category (``None`` when the table has none, which counts as 0).
+
+    Examples
+    --------
+    >>> primary, secondary = production_factors("plastics.pp")
+    >>> primary.factor_key, secondary.value
+    ('production.plastics.pp', 1303.58892)
+    """
+    primary_rows = _primary_by_category()
+    for key in _chain(material_key):
+        if key in primary_rows:
+            return primary_rows[key], _secondary_by_category().get(key)
+    return None, None
+
+
+def disposal_factor(material_key: str, route: str | None) -> Factor | None:
+    """Return the disposal factor of a material on its current route, or ``None``.
+
+    Examples
+    --------
+    >>> disposal_factor("metals.aluminium", "landfill").factor_key
+    'disposal.metals.landfill'
+    >>> disposal_factor("metals", "land_spreading") is None
+    True
+    """
+    if route is None:
+        return None
+    if route not in CURRENT_ROUTES:
+        raise ValidationError(
+            [Problem(f"current_route {route!r} is not one of {', '.join(CURRENT_ROUTES)}")]
+        )
+    rows = _disposal_by_category_route()
+    for key in _chain(material_key):
+        if (key, route) in rows:
+            return rows[(key, route)]
+    return None
+
+
+def default_source_km(material_key: str) -> float:
+    """Return the assumed road km of a need's current supply when the need does not say.
+
+    Parameters
+    ----------
+    material_key : str
+        Taxonomy key of the need's material; the nearest ancestor listed in
+        :data:`DEFAULT_SOURCE_KM` wins, else :data:`FALLBACK_SOURCE_KM`.
+
+    Examples
+    --------
+    >>> default_source_km("minerals.gypsum_fgd"), default_source_km("energy.steam")
+    (200.0, 0.0)
+    """
+    for key in _chain(material_key):
+        if key in DEFAULT_SOURCE_KM:
+            return DEFAULT_SOURCE_KM[key]
+    return FALLBACK_SOURCE_KM
+
+
+def _density_t_per_m3(material_key: str) -> float:
+    for key in _chain(material_key):
+        density = getattr(taxonomy.CATEGORIES[key], "density_t_per_m3", None)
+        if density is not None and not math.isnan(float(density)) and float(density) > 0:
+            return float(density)
+    return DEFAULT_DENSITY_T_PER_M3
+
+
+def _piece_mass_t(material_key: str) -> float:
+    for key in _chain(material_key):
+        if key in PIECE_MASS_T:
+            return PIECE_MASS_T[key]
+    return 0.0
+
+
+def _is_piped(material_key: str) -> bool:
+    return _chain(material_key)[-1] in PIPED_FAMILIES
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _as_1d(name: str, values: Any, problems: list[Problem]) -> npt.NDArray[Any]:
+    if values is None or isinstance(values, str) or np.ndim(values) == 0:
+        problems.append(Problem(f"{name} must be an array-like, got {values!r}", column=name))
+        return np.empty(0, dtype=object)
+    return np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+
+
+def _codes(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], list[object]]:
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.intp), list(uniques)
+
+
+def _first_position(codes: npt.NDArray[np.intp], code: int) -> int:
+    return int(np.flatnonzero(codes == code)[0])
+
+
+def _check_vocabulary(
+    name: str,
+    codes: npt.NDArray[np.intp],
+    uniques: list[object],
+    allowed: Sequence[str],
+    problems: list[Problem],
+) -> None:
+    for code, value in enumerate(uniques):
+        if value not in allowed:
+            at = _first_position(codes, code)
+            count = int(np.count_nonzero(codes == code))
+            problems.append(
+                Problem(
+                    f"{name} {value!r} (position {at}, {count} row(s)) is not one of "
+                    f"{', '.join(allowed)}",
+                    column=name,
+                )
+            )
+
+
+def _check_materials(
+    name: str, codes: npt.NDArray[np.intp], uniques: list[object], problems: list[Problem]
+) -> None:
+    if (codes < 0).any():
+        at = int(np.flatnonzero(codes < 0)[0])
+        problems.append(Problem(f"{name} is missing (first at position {at})", column=name))
+    for code, value in enumerate(uniques):
+        if not isinstance(value, str) or value not in taxonomy.CATEGORIES:
+            at = _first_position(codes, code)
+            problems.append(
+                Problem(
+                    f"{name} {value!r} (position {at}) is not a category key of the taxonomy",
+                    column=name,
+                )
+            )
+
+
+def _floats(name: str, values: npt.NDArray[Any], problems: list[Problem]) -> FloatArray:
+    try:
+        out = pd.to_numeric(pd.Series(values, dtype=object), errors="raise")
+        return np.asarray(out, dtype=np.float64)
+    except (TypeError, ValueError):
+        problems.append(Problem(f"{name} must hold numbers (km)", column=name))
+        return np.full(len(values), np.nan)
+
+
+def _check_km(name: str, km: FloatArray, *, allow_missing: bool, problems: list[Problem]) -> None:
+    bad = (km < 0) | np.isinf(km)
+    if not allow_missing:
+        bad |= np.isnan(km)
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        problems.append(
+            Problem(
+                f"{name} {km[at]!r} (position {at}, {int(bad.sum())} row(s)) must be a "
+                f"finite number >= 0{'' if allow_missing else ' (missing is not allowed)'}",
+                column=name,
+            )
+        )
+
+
+# --------------------------------------------------------------------------- vectorised core
+
+
+def co2_per_unit(
+    *,
+    offer_material: Any,
+    need_material: Any,
+    unit: Any,
+    current_route: Any,
+    current_source: Any,
+    source_km: Any,
+    road_km: Any,
+) -> pd.DataFrame:
+    """Compute every CO2 term per ONE unit of quantity, for many candidate exchanges at once.
+
+    Vectorised: the per-category look-ups run once per distinct category, everything
+    else is numpy, so millions of rows are fine.
+
+    Parameters
+    ----------
+    offer_material, need_material : array-like of str
+        Taxonomy keys of the offered residual and of the need.
+    unit : array-like of str
+        Base unit of the quantity: ``t``, ``m3``, ``MWh`` or ``pcs`` (``kg`` is accepted).
+    current_route : array-like of str or None
+        Where the offer goes today (:data:`flows.schema.CURRENT_ROUTES`); missing earns no
+        disposal credit.
+    current_source : array-like of str or None
+        Where the need is supplied from today: ``virgin`` or ``secondary``; missing means
+        unknown and counts as virgin.
+    source_km : array-like of float
+        Road km of the need's current supply; NaN means :func:`default_source_km` of the
+        need's material.
+    road_km : array-like of float
+        Road km of the exchange (already including circuity).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :data:`RESULT_COLUMNS`, indexed like ``offer_material`` when it is a Series.
+        Factor keys are categoricals (missing when no factor applies).
+
+    Raises
+    ------
+    flows.errors.ValidationError
+        With every problem found: unequal lengths, unknown categories, units, routes,
+        sources, negative or missing distances.
+
+    Examples
+    --------
+    >>> r = co2_per_unit(offer_material=["minerals"], need_material=["minerals"],
+    ...     unit=["t"], current_route=["landfill"], current_source=[None],
+    ...     source_km=[float("nan")], road_km=[10.0])
+    >>> round(float(r["net_co2e_kg_per_unit"].iloc[0]), 5)
+    10.61365
+    """
+    problems: list[Problem] = []
+    arrays = {
+        "offer_material": _as_1d("offer_material", offer_material, problems),
+        "need_material": _as_1d("need_material", need_material, problems),
+        "unit": _as_1d("unit", unit, problems),
+        "current_route": _as_1d("current_route", current_route, problems),
+        "current_source": _as_1d("current_source", current_source, problems),
+        "source_km": _as_1d("source_km", source_km, problems),
+        "road_km": _as_1d("road_km", road_km, problems),
+    }
+    if problems:
+        raise ValidationError(problems)
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValidationError(
+            [
+                Problem(
+                    "all arguments must have the same length, got "
+                    + ", ".join(f"{k}={v}" for k, v in lengths.items())
+                )
+            ]
+        )
+    n = lengths["offer_material"]
+
+    offer_codes, offer_keys = _codes(arrays["offer_material"])
+    need_codes, need_keys = _codes(arrays["need_material"])
+    unit_codes, unit_values = _codes(arrays["unit"])
+    route_codes, route_values = _codes(arrays["current_route"])
+    source_codes, source_values = _codes(arrays["current_source"])
+    _check_materials("offer_material", offer_codes, offer_keys, problems)
+    _check_materials("need_material", need_codes, need_keys, problems)
+    if (unit_codes < 0).any():
+        problems.append(Problem("unit is missing", column="unit"))
+    _check_vocabulary("unit", unit_codes, unit_values, UNITS, problems)
+    _check_vocabulary("current_route", route_codes, route_values, CURRENT_ROUTES, problems)
+    _check_vocabulary("current_source", source_codes, source_values, CURRENT_SOURCES, problems)
+    source_km_given = _floats("source_km", arrays["source_km"], problems)
+    road = _floats("road_km", arrays["road_km"], problems)
+    _check_km("source_km", source_km_given, allow_missing=True, problems=problems)
+    _check_km("road_km", road, allow_missing=False, problems=problems)
+    if problems:
+        raise ValidationError(problems)
+
+    # Per distinct offer category.
+    offer_density = np.array([_density_t_per_m3(str(k)) for k in offer_keys], dtype=np.float64)
+    offer_piece = np.array([_piece_mass_t(str(k)) for k in offer_keys], dtype=np.float64)
+    offer_piped = np.array([_is_piped(str(k)) for k in offer_keys], dtype=bool)
+    all_keys = list(_factors())
+    key_index = {k: i for i, k in enumerate(all_keys)}
+    disposal_value = np.zeros((len(offer_keys), len(CURRENT_ROUTES)), dtype=np.float64)
+    disposal_key = np.full((len(offer_keys), len(CURRENT_ROUTES)), -1, dtype=np.intp)
+    for i, key in enumerate(offer_keys):
+        for j, route in enumerate(CURRENT_ROUTES):
+            factor = disposal_factor(str(key), route)
+            if factor is not None:
+                disposal_value[i, j] = factor.value
+                disposal_key[i, j] = key_index[factor.factor_key]
+
+    # Per distinct need category.
+    need_saving = np.zeros(len(need_keys), dtype=np.float64)
+    need_basis = np.zeros(len(need_keys), dtype=np.intp)
+    need_key = np.full(len(need_keys), -1, dtype=np.intp)
+    for i, key in enumerate(need_keys):
+        primary, secondary = production_factors(str(key))
+        if primary is not None:
+            need_saving[i] = primary.value - (secondary.value if secondary else 0.0)
+            need_basis[i] = _BASIS_OF_UNIT[primary.unit]
+            need_key[i] = key_index[primary.factor_key]
+    need_default_km = np.array([default_source_km(str(k)) for k in need_keys], dtype=np.float64)
+    need_piped = np.array([_is_piped(str(k)) for k in need_keys], dtype=bool)
+
+    # Quantities carried by one unit.
+    unit_of_row = np.array([str(u) for u in unit_values], dtype=object)[unit_codes]
+    density = offer_density[offer_codes]
+    mass_t = np.zeros(n, dtype=np.float64)
+    volume_m3 = np.zeros(n, dtype=np.float64)
+    energy_mwh = np.zeros(n, dtype=np.float64)
+    for unit_name, mass_per in _MASS_T_OF_UNIT.items():
+        rows = unit_of_row == unit_name
+        mass_t[rows] = mass_per
+    is_m3 = unit_of_row == "m3"
+    mass_t[is_m3] = density[is_m3]
+    is_pcs = unit_of_row == "pcs"
+    mass_t[is_pcs] = offer_piece[offer_codes][is_pcs]
+    volume_m3[:] = mass_t / density
+    volume_m3[is_m3] = 1.0
+    energy_mwh[unit_of_row == "MWh"] = 1.0
+    basis = np.stack([mass_t, volume_m3, energy_mwh])
+
+    # Avoided production: zero when the need already uses secondary material.
+    source_of_row = np.array([str(s) for s in source_values], dtype=object)
+    already_secondary = np.zeros(n, dtype=bool)
+    if len(source_values):
+        already_secondary = (source_codes >= 0) & (
+            source_of_row[np.maximum(source_codes, 0)] == "secondary"
+        )
+    row_basis = need_basis[need_codes]
+    avoided_production = need_saving[need_codes] * basis[row_basis, np.arange(n)]
+    avoided_production[already_secondary] = 0.0
+    production_key = need_key[need_codes]
+
+    # Avoided disposal: the offer's current route, per tonne.
+    route_index = np.array([CURRENT_ROUTES.index(str(r)) for r in route_values], dtype=np.intp)
+    has_route = route_codes >= 0
+    route_of_row = np.where(has_route, route_index[np.maximum(route_codes, 0)] if len(route_index) else 0, 0)
+    avoided_disposal = np.where(has_route, disposal_value[offer_codes, route_of_row], 0.0) * mass_t
+    disposal_key_of_row = np.where(has_route, disposal_key[offer_codes, route_of_row], -1)
+
+    # Transport: piped flows move by pipe on both sides.
+    piped = offer_piped[offer_codes] | need_piped[need_codes]
+    km_used = np.where(np.isnan(source_km_given), need_default_km[need_codes], source_km_given)
+    km_used[piped] = 0.0
+    road_mass_t = np.where(piped, 0.0, mass_t)
+    transport = road * HGV_KG_CO2E_PER_TONNE_KM * road_mass_t
+    avoided_transport = km_used * HGV_KG_CO2E_PER_TONNE_KM * road_mass_t
+    tonne_km_saved = (km_used - road) * road_mass_t
+
+    index = offer_material.index if isinstance(offer_material, pd.Series) else pd.RangeIndex(n)
+    return pd.DataFrame(
+        {
+            "mass_t_per_unit": mass_t,
+            "avoided_production_co2e_kg_per_unit": avoided_production,
+            "avoided_disposal_co2e_kg_per_unit": avoided_disposal,
+            "transport_co2e_kg_per_unit": transport,
+            "avoided_transport_co2e_kg_per_unit": avoided_transport,
+            "net_co2e_kg_per_unit": avoided_production
+            + avoided_disposal
+            - transport
+            + avoided_transport,
+            "source_km_used": km_used,
+            "tonne_km_saved_per_unit": tonne_km_saved,
+            "production_factor_key": pd.Categorical.from_codes(production_key, categories=all_keys),
+            "disposal_factor_key": pd.Categorical.from_codes(
+                disposal_key_of_row, categories=all_keys
+            ),
+        },
+        index=index,
+    )
+
+
+# --------------------------------------------------------------------------- scalar view
+
+
+def exchange_breakdown(
+    *,
+    offer_material: str,
+    need_material: str,
+    quantity: float,
+    unit: str,
+    current_route: str | None,
+    current_source: str | None = None,
+    source_km: float | None = None,
+    road_km: float,
+) -> dict[str, Any]:
+    """Return the CO2 totals of one exchange and the factor rows they use.
+
+    The scalar twin of :func:`co2_per_unit`, written out term by term for the
+    explanation text and the web page; a property test keeps the two equal.
+
+    Parameters
+    ----------
+    offer_material, need_material : str
+        Taxonomy keys.
+    quantity : float
+        Quantity moved, in ``unit`` (per year in the engine's proposals).
+    unit : str
+        ``t``, ``kg``, ``m3``, ``MWh`` or ``pcs``.
+    current_route : str or None
+        Where the offer goes today.
+    current_source : str or None
+        ``virgin``, ``secondary`` or None (unknown, counts as virgin).
+    source_km : float or None
+        Road km of the need's current supply; None uses :func:`default_source_km`.
+    road_km : float
+        Road km of the exchange.
+
+    Returns
+    -------
+    dict
+        ``mass_t``, ``road_km``, ``source_km_used``, ``source_km_is_default``, ``piped``,
+        ``tonne_km``, ``tonne_km_current_supply``, ``tonne_km_saved``, the five CO2 terms
+        in kg CO2e (``avoided_production_co2e_kg``, ``avoided_disposal_co2e_kg``,
+        ``transport_co2e_kg``, ``avoided_transport_co2e_kg``, ``net_co2e_kg``) and
+        ``factors``: the factor rows used, as dicts, each with its ``applied_to``.
+
+    Examples
+    --------
+    >>> b = exchange_breakdown(offer_material="minerals", need_material="minerals",
+    ...     quantity=100, unit="t", current_route="landfill", current_source="virgin",
+    ...     source_km=50, road_km=12)
+    >>> round(b["avoided_production_co2e_kg"], 3), round(b["transport_co2e_kg"], 3)
+    (455.642, 117.024)
+    """
+    problems: list[Problem] = []
+    if not isinstance(quantity, int | float) or math.isnan(quantity) or quantity < 0:
+        problems.append(Problem(f"quantity {quantity!r} must be a number >= 0", column="quantity"))
+    if problems:
+        raise ValidationError(problems)
+    # Validate with the same rules as the vectorised core (raises with every problem).
+    co2_per_unit(
+        offer_material=[offer_material],
+        need_material=[need_material],
+        unit=[unit],
+        current_route=[current_route],
+        current_source=[current_source],
+        source_km=[math.nan if source_km is None else source_km],
+        road_km=[road_km],
+    )
+
+    factors: list[dict[str, Any]] = []
+
+    def used(factor: Factor, applied_to: str) -> None:
+        factors.append(factor.as_dict() | {"applied_to": applied_to})
+
+    density = _density_t_per_m3(offer_material)
+    if unit in _MASS_T_OF_UNIT:
+        mass_t = quantity * _MASS_T_OF_UNIT[unit]
+    elif unit == "m3":
+        mass_t = quantity * density
+    elif unit == "pcs":
+        mass_t = quantity * _piece_mass_t(offer_material)
+    else:
+        mass_t = 0.0
+    volume_m3 = quantity if unit == "m3" else mass_t / density
+    energy_mwh = quantity if unit == "MWh" else 0.0
+
+    avoided_production = 0.0
+    primary, secondary = production_factors(need_material)
+    if primary is not None and current_source != "secondary":
+        amount = {"kg CO2e/t": mass_t, "kg CO2e/m3": volume_m3, "kg CO2e/MWh": energy_mwh}[
+            primary.unit
+        ]
+        avoided_production = primary.value * amount
+        used(primary, f"avoided production of {need_material} ({amount:g} {primary.unit[7:]})")
+        if secondary is not None:
+            avoided_production -= secondary.value * amount
+            used(secondary, f"secondary processing of {need_material} ({amount:g} t)")
+
+    avoided_disposal = 0.0
+    disposal = disposal_factor(offer_material, current_route)
+    if disposal is not None:
+        avoided_disposal = disposal.value * mass_t
+        used(disposal, f"avoided {current_route} of {offer_material} ({mass_t:g} t)")
+
+    piped = _is_piped(offer_material) or _is_piped(need_material)
+    source_km_is_default = source_km is None or math.isnan(source_km)
+    km_used = default_source_km(need_material) if source_km_is_default else float(source_km or 0)
+    road_mass_t = 0.0 if piped else mass_t
+    if piped:
+        km_used = 0.0
+    tonne_km = road_km * road_mass_t
+    tonne_km_current = km_used * road_mass_t
+    transport = tonne_km * HGV_KG_CO2E_PER_TONNE_KM
+    avoided_transport = tonne_km_current * HGV_KG_CO2E_PER_TONNE_KM
+    if not piped and mass_t > 0:
+        used(_factors()[HGV_FACTOR_KEY], f"road transport ({tonne_km:g} and {tonne_km_current:g} t.km)")
+
+    return {
+        "offer_material": offer_material,
+        "need_material": need_material,
+        "quantity": float(quantity),
+        "unit": unit,
+        "current_route": current_route,
+        "current_source": "secondary" if current_source == "secondary" else "virgin",
+        "mass_t": mass_t,
+        "piped": piped,
+        "road_km": float(road_km),
+        "source_km_used": km_used,
+        "source_km_is_default": source_km_is_default,
+        "tonne_km": tonne_km,
+        "tonne_km_current_supply": tonne_km_current,
+        "tonne_km_saved": tonne_km_current - tonne_km,
+        "avoided_production_co2e_kg": avoided_production,
+        "avoided_disposal_co2e_kg": avoided_disposal,
+        "transport_co2e_kg": transport,
+        "avoided_transport_co2e_kg": avoided_transport,
+        "net_co2e_kg": avoided_production + avoided_disposal - transport + avoided_transport,
+        "factors": factors,
+    }

@@ -1,0 +1,95 @@
+"""Vocabulary shared by the engine, the listing file format and the web app.
+
+The allowed values of every enumerated listing field live here once; the web
+forms, the import validator and the engine all read them from this module.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: A listing is either a residual stream on offer or an input need.
+KINDS: Final = ("offer", "need")
+#: Dutch synonyms accepted in files (``aanbod`` = offer, ``vraag`` = need).
+KIND_SYNONYMS: Final = {"offer": "offer", "need": "need", "aanbod": "offer", "vraag": "need"}
+
+#: Units a quantity may be given in.
+UNITS: Final = ("t", "kg", "m3", "MWh", "pcs")
+#: Unit family of each unit, and the unit the engine normalises the family to.
+UNIT_FAMILY: Final = {"t": "mass", "kg": "mass", "m3": "volume", "MWh": "energy", "pcs": "count"}
+FAMILY_BASE_UNIT: Final = {"mass": "t", "volume": "m3", "energy": "MWh", "count": "pcs"}
+#: Factor that converts a quantity in this unit to its family's base unit.
+TO_BASE_UNIT: Final = {"t": 1.0, "kg": 0.001, "m3": 1.0, "MWh": 1.0, "pcs": 1.0}
+
+#: How often the quantity recurs. ``once`` is a single batch.
+FREQUENCIES: Final = ("once", "week", "month", "year")
+#: Occurrences per year; a one-off batch counts once.
+PER_YEAR: Final = {"once": 1.0, "week": 52.0, "month": 12.0, "year": 1.0}
+
+#: Where an offered residual stream goes today.
+CURRENT_ROUTES: Final = (
+    "landfill",
+    "incineration",
+    "recycling",
+    "composting",
+    "digestion",
+    "land_spreading",
+    "other",
+)
+#: Where a need is supplied from today.
+CURRENT_SOURCES: Final = ("virgin", "secondary")
+
+PRICE_TERMS: Final = ("free", "pay", "paid_to_take", "negotiable")
+VISIBILITIES: Final = ("public", "anonymous")
+STATUSES: Final = ("draft", "active", "paused", "closed")
+
+#: Columns of the listing file (import, export, ``python -m flows match``), in export order.
+LISTING_COLUMNS: Final = (
+    "ref",
+    "organisation",
+    "kind",
+    "title",
+    "material",
+    "ewc_code",
+    "quantity",
+    "unit",
+    "frequency",
+    "postcode",
+    "lat",
+    "lon",
+    "max_distance_km",
+    "available_from",
+    "available_until",
+    "current_route",
+    "current_source",
+    "current_source_km",
+    "visibility",
+    "description",
+)
+
+#: Output columns of the engine's proposals, in order.
+PROPOSAL_COLUMNS: Final = (
+    "offer_ref",
+    "need_ref",
+    "offer_organisation",
+    "need_organisation",
+    "material",
+    "need_material",
+    "quantity_per_year",
+    "unit",
+    "distance_km",
+    "road_km",
+    "mass_t_per_year",
+    "tonne_km",
+    "tonne_km_saved",
+    "avoided_production_co2e_kg",
+    "avoided_disposal_co2e_kg",
+    "transport_co2e_kg",
+    "avoided_transport_co2e_kg",
+    "avoided_co2e_kg",
+    "net_co2e_kg",
+    "closes_loop",
+    "loop_id",
+    "rule",
+    "reason",
+)

@@ -1,0 +1,106 @@
+"""Reststroom web application: the marketplace on top of the ``flows`` engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
+    """Create the app; ``config_name`` picks a config class, ``overrides`` win over it."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+    )
+    app.config.update(load_config(config_name))
+    app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        db_file = Path(app.instance_path) / "reststroom.sqlite3"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from marketplace import models  # noqa: F401 - registers the tables on the metadata
+    from marketplace.extensions import babel, csrf, db, login_manager, migrate
+    from marketplace.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True, compare_type=True
+    )
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories=str(Path(__file__).parent / "translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    from marketplace.auth.loader import load_user
+
+    login_manager.user_loader(load_user)
+    _enable_sqlite_foreign_keys(app)
+
+
+def _enable_sqlite_foreign_keys(app: Flask) -> None:
+    import sqlalchemy as sa
+
+    from marketplace.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite" and not sa.event.contains(
+        engine, "connect", _sqlite_foreign_keys_on
+    ):
+        sa.event.listen(engine, "connect", _sqlite_foreign_keys_on)
+
+
+def _sqlite_foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
+    # SQLite ignores foreign keys unless asked, per connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from marketplace.blueprints import BLUEPRINTS
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from marketplace.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from marketplace.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from marketplace.cli import COMMANDS
+
+    for command in COMMANDS:
+        app.cli.add_command(command)

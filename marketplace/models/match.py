@@ -1,0 +1,77 @@
+"""Matches between an offer and a need, from proposal to agreement to realised deliveries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.extensions import db
+from marketplace.models._base import TimestampMixin, enum_check, utcnow
+
+if TYPE_CHECKING:
+    from marketplace.models.listing import Listing
+
+#: ``proposed`` is open (the engine may replace it); ``agreed``/``active``/``completed``
+#: are commitments the engine never touches; ``declined``/``superseded`` are closed.
+MATCH_STATUSES = ("proposed", "agreed", "active", "completed", "declined", "superseded")
+OPEN_STATUSES = ("proposed",)
+COMMITTED_STATUSES = ("agreed", "active")
+
+
+class Match(TimestampMixin, db.Model):
+    __tablename__ = "match"
+    __table_args__ = (
+        enum_check("status", MATCH_STATUSES),
+        sa.CheckConstraint("quantity_per_year > 0", name="quantity_positive"),
+        sa.Index("ix_match_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    offer_id: Mapped[int] = mapped_column(sa.ForeignKey("listing.id"), index=True)
+    need_id: Mapped[int] = mapped_column(sa.ForeignKey("listing.id"), index=True)
+    engine_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engine_run.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default="proposed")
+    quantity_per_year: Mapped[float]
+    unit: Mapped[str] = mapped_column(sa.String(4))
+    distance_km: Mapped[float]
+    road_km: Mapped[float]
+    mass_t_per_year: Mapped[float | None]
+    tonne_km_saved: Mapped[float | None]
+    avoided_production_co2e_kg: Mapped[float] = mapped_column(default=0.0)
+    avoided_disposal_co2e_kg: Mapped[float] = mapped_column(default=0.0)
+    transport_co2e_kg: Mapped[float] = mapped_column(default=0.0)
+    avoided_transport_co2e_kg: Mapped[float] = mapped_column(default=0.0)
+    net_co2e_kg: Mapped[float] = mapped_column(default=0.0)
+    loop_id: Mapped[str | None] = mapped_column(sa.String(16))
+    rule: Mapped[str | None] = mapped_column(sa.String(16))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    reason_nl: Mapped[str | None] = mapped_column(sa.Text)
+    breakdown: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    agreed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    offer: Mapped[Listing] = relationship(foreign_keys=[offer_id])
+    need: Mapped[Listing] = relationship(foreign_keys=[need_id])
+    deliveries: Mapped[list[Delivery]] = relationship(
+        back_populates="match", cascade="all, delete-orphan", order_by="Delivery.delivered_on"
+    )
+
+
+class Delivery(db.Model):
+    """A realised delivery under an agreed match."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (sa.CheckConstraint("quantity > 0", name="quantity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(sa.ForeignKey("match.id"), index=True)
+    delivered_on: Mapped[date]
+    quantity: Mapped[float]
+    unit: Mapped[str] = mapped_column(sa.String(4))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+
+    match: Mapped[Match] = relationship(back_populates="deliveries")

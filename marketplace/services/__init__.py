@@ -1,0 +1,1 @@
+"""Use cases. Services flush; the caller (a view or a CLI command) commits once."""
