@@ -8,7 +8,9 @@ from flask.cli import AppGroup
 from marketplace.extensions import db
 from marketplace.services.reference import load_reference_data, reference_counts
 
-reference_cli = AppGroup("reference", help="Reference data: waste codes, SBI, municipalities, postcodes.")
+reference_cli = AppGroup(
+    "reference", help="Reference data: waste codes, SBI, municipalities, postcodes."
+)
 
 
 @reference_cli.command("load")
@@ -24,8 +26,11 @@ def reference_load() -> None:
 
 def _commands() -> list[click.Command]:
     from marketplace.auth.commands import users_cli
+    from marketplace.demo_commands import demo_cli
+    from marketplace.listings.commands import listings_cli
+    from marketplace.matches.commands import flows_cli
 
-    return [reference_cli, users_cli]
+    return [reference_cli, users_cli, demo_cli, listings_cli, flows_cli]
 
 
 COMMANDS = _commands()

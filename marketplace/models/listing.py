@@ -52,7 +52,8 @@ class Listing(TimestampMixin, db.Model):
             "max_distance_km IS NULL OR max_distance_km > 0", name="max_distance_positive"
         ),
         sa.CheckConstraint(
-            "available_until IS NULL OR available_from IS NULL OR available_until >= available_from",
+            "available_until IS NULL OR available_from IS NULL"
+            " OR available_until >= available_from",
             name="window_ordered",
         ),
         # A firm's own id for the row, so that re-importing a spreadsheet updates in place.

@@ -34,8 +34,11 @@ class Match(TimestampMixin, db.Model):
     need_id: Mapped[int] = mapped_column(sa.ForeignKey("listing.id"), index=True)
     engine_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("engine_run.id"), index=True)
     status: Mapped[str] = mapped_column(sa.String(10), default="proposed")
-    quantity_per_year: Mapped[float]
+    quantity_per_year: Mapped[float]  # in the base unit of the need's family (t, m3, MWh, pcs)
     unit: Mapped[str] = mapped_column(sa.String(4))
+    # The same quantity in the engine's matching unit (mass for volumes with a density).
+    quantity_flow_unit: Mapped[float]
+    flow_unit: Mapped[str] = mapped_column(sa.String(4))
     distance_km: Mapped[float]
     road_km: Mapped[float]
     mass_t_per_year: Mapped[float | None]
@@ -50,6 +53,9 @@ class Match(TimestampMixin, db.Model):
     reason: Mapped[str | None] = mapped_column(sa.Text)
     reason_nl: Mapped[str | None] = mapped_column(sa.Text)
     breakdown: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Both firms accept before a proposal becomes an agreement.
+    offer_accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    need_accepted_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     agreed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     offer: Mapped[Listing] = relationship(foreign_keys=[offer_id])

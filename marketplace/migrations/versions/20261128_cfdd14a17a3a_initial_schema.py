@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 23652163967a
+Revision ID: cfdd14a17a3a
 Revises: 
-Create Date: 2026-11-28 14:24:48.553387
+Create Date: 2026-11-28 14:30:18.580541
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '23652163967a'
+revision = 'cfdd14a17a3a'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -233,6 +233,8 @@ def upgrade():
     sa.Column('status', sa.String(length=10), nullable=False),
     sa.Column('quantity_per_year', sa.Double(), nullable=False),
     sa.Column('unit', sa.String(length=4), nullable=False),
+    sa.Column('quantity_flow_unit', sa.Double(), nullable=False),
+    sa.Column('flow_unit', sa.String(length=4), nullable=False),
     sa.Column('distance_km', sa.Double(), nullable=False),
     sa.Column('road_km', sa.Double(), nullable=False),
     sa.Column('mass_t_per_year', sa.Double(), nullable=True),
@@ -247,6 +249,8 @@ def upgrade():
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('reason_nl', sa.Text(), nullable=True),
     sa.Column('breakdown', sa.JSON(), nullable=False),
+    sa.Column('offer_accepted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('need_accepted_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('agreed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),

@@ -1,0 +1,167 @@
+"""Forms of the listings pages."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    DateField,
+    DecimalField,
+    FloatField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from flows.schema import UNITS
+
+KIND_LABELS = {"offer": _l("Offer (residual stream)"), "need": _l("Need (input)")}
+FREQUENCY_LABELS = {
+    "once": _l("once"),
+    "week": _l("per week"),
+    "month": _l("per month"),
+    "year": _l("per year"),
+}
+ROUTE_LABELS = {
+    "landfill": _l("landfill"),
+    "incineration": _l("incineration"),
+    "recycling": _l("recycling"),
+    "composting": _l("composting"),
+    "digestion": _l("digestion"),
+    "land_spreading": _l("land spreading"),
+    "other": _l("other"),
+}
+SOURCE_LABELS = {"virgin": _l("virgin (primary) material"), "secondary": _l("secondary material")}
+PRICE_LABELS = {
+    "free": _l("free"),
+    "pay": _l("buyer pays"),
+    "paid_to_take": _l("supplier pays to have it taken"),
+    "negotiable": _l("negotiable"),
+}
+VISIBILITY_LABELS = {
+    "public": _l("Public: show our name and location"),
+    "anonymous": _l("Anonymous: show only category, quantity and municipality"),
+}
+LOCATION_LABELS = {
+    "site": _l("Our organisation's site"),
+    "postcode": _l("Another postcode"),
+    "map": _l("A point on the map"),
+}
+
+
+class ListingForm(FlaskForm):
+    kind = RadioField(
+        _l("Kind"), choices=list(KIND_LABELS.items()), default="offer", validators=[InputRequired()]
+    )
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    material = SelectField(_l("Material category"), validators=[InputRequired()])
+    ewc_code = StringField(
+        _l("EWC code (Euralcode)"),
+        validators=[Optional(), Length(max=12)],
+        description=_l("Search by code or description, e.g. 02 07 02 or 'bostel'."),
+    )
+    accepted_ewc_codes = StringField(
+        _l("Accepted EWC codes"),
+        validators=[Optional(), Length(max=500)],
+        description=_l(
+            "Needs only: codes you can take, separated by ';'. Empty = any fitting code."
+        ),
+    )
+    quantity = DecimalField(
+        _l("Quantity"), places=None, validators=[InputRequired(), NumberRange(min=0.000001)]
+    )
+    unit = SelectField(_l("Unit"), choices=[(u, u) for u in UNITS], default="t")
+    frequency = SelectField(_l("Frequency"), choices=list(FREQUENCY_LABELS.items()), default="year")
+    available_from = DateField(_l("Available from"), validators=[Optional()])
+    available_until = DateField(_l("Available until"), validators=[Optional()])
+    location_mode = RadioField(
+        _l("Location"), choices=list(LOCATION_LABELS.items()), default="site"
+    )
+    postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=8)])
+    lat = FloatField(_l("Latitude"), validators=[Optional()], widget=HiddenField.widget)
+    lon = FloatField(_l("Longitude"), validators=[Optional()], widget=HiddenField.widget)
+    max_distance_km = FloatField(
+        _l("Maximum transport distance (km)"),
+        validators=[Optional(), NumberRange(min=0.1, max=1000)],
+        description=_l("Needs only. Empty = the regional default."),
+    )
+    current_route = SelectField(
+        _l("Where does it go today?"),
+        choices=[("", "—"), *ROUTE_LABELS.items()],
+        validators=[Optional()],
+    )
+    current_source = SelectField(
+        _l("Where does it come from today?"),
+        choices=[("", "—"), *SOURCE_LABELS.items()],
+        validators=[Optional()],
+    )
+    current_source_km = FloatField(
+        _l("Distance of the current supplier (km)"),
+        validators=[Optional(), NumberRange(min=0, max=20000)],
+    )
+    price_terms = SelectField(_l("Price"), choices=list(PRICE_LABELS.items()), default="negotiable")
+    price_eur_per_unit = DecimalField(
+        _l("Amount (EUR per unit)"), places=None, validators=[Optional(), NumberRange(min=0)]
+    )
+    visibility = RadioField(
+        _l("Visibility"), choices=list(VISIBILITY_LABELS.items()), default="public"
+    )
+    save_draft = SubmitField(_l("Save as draft"))
+    publish = SubmitField(_l("Publish"))
+
+    def data_for_service(self) -> dict[str, object]:
+        data = {name: field.data for name, field in self._fields.items()}
+        for name in ("quantity", "price_eur_per_unit"):
+            if data.get(name) is not None:
+                data[name] = float(data[name])  # type: ignore[arg-type]
+        return data
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[InputRequired()])
+
+
+class SearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search form changes nothing
+
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
+    kind = SelectField(
+        _l("Kind"),
+        choices=[("", _l("offers and needs")), ("offer", _l("offers")), ("need", _l("needs"))],
+        validators=[Optional()],
+    )
+    category = SelectField(_l("Category"), validators=[Optional()])
+    chapter = SelectField(_l("EWC chapter"), validators=[Optional()])
+    municipality = SelectField(_l("Municipality"), validators=[Optional()])
+    hazardous = SelectField(
+        _l("Hazardous"),
+        choices=[("", _l("all")), ("no", _l("not hazardous")), ("yes", _l("hazardous only"))],
+        validators=[Optional()],
+    )
+    within_km = FloatField(
+        _l("Within km of my site"), validators=[Optional(), NumberRange(min=0.1, max=500)]
+    )
+    sort = SelectField(
+        _l("Sort by"),
+        choices=[("recent", _l("newest first")), ("distance", _l("nearest first"))],
+        validators=[Optional()],
+    )
+    page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Spreadsheet (CSV or XLSX)"), validators=[FileRequired()])
+    organisation = SelectField(_l("Organisation"), validators=[Optional()], coerce=str)
+
+
+class ConfirmImportForm(FlaskForm):
+    token = HiddenField(validators=[InputRequired()])
+    organisation = HiddenField()

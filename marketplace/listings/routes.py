@@ -1,0 +1,415 @@
+"""Listings pages: browse and search, detail, create, edit, status changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from flows.ewc import search_ewc
+from marketplace.errors import InvalidInput
+from marketplace.extensions import db
+from marketplace.listings.forms import (
+    ConfirmImportForm,
+    ImportForm,
+    ListingForm,
+    SearchForm,
+    StatusForm,
+)
+from marketplace.models import Organisation
+from marketplace.services import listing_import as importer
+from marketplace.services import listings as service
+from marketplace.services.permissions import (
+    get_managed_listing,
+    get_visible_listing,
+    require_manage,
+)
+from marketplace.services.reference_choices import chapter_choices, municipality_choices
+
+bp = Blueprint("listings", __name__, url_prefix="/listings")
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def _lang() -> str:
+    from flask_babel import get_locale
+
+    return str(get_locale() or "nl")
+
+
+def _search_form() -> SearchForm:
+    form = SearchForm(request.args)
+    lang = _lang()
+    form.category.choices = [("", _("all categories")), *service.material_choices(lang)]
+    form.chapter.choices = [("", _("all chapters")), *chapter_choices(lang)]
+    form.municipality.choices = [("", _("all municipalities")), *municipality_choices()]
+    return form
+
+
+def _filters(form: SearchForm) -> service.SearchFilters:
+    hazardous = {"yes": True, "no": False}.get(form.hazardous.data or "")
+    return service.SearchFilters(
+        q=form.q.data or "",
+        kind=form.kind.data or None,
+        category=form.category.data or None,
+        chapter=form.chapter.data or None,
+        municipality=form.municipality.data or None,
+        hazardous=hazardous,
+        within_km=form.within_km.data if form.within_km.data else None,
+        sort=form.sort.data or "recent",
+        page=form.page.data or 1,
+    )
+
+
+@bp.get("/")
+def browse() -> str:
+    """Search the active listings of the region."""
+    form = _search_form()
+    form.validate()
+    result = service.search_listings(current_user, _filters(form), _lang())
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("listings/browse.html", form=form, result=result, args=args)
+
+
+@bp.get("/<int:listing_id>")
+def detail(listing_id: int) -> str:
+    """Show one listing; anonymous listings hide the firm and the exact location."""
+    listing = get_visible_listing(current_user, listing_id)
+    view = service.view_of(listing, current_user, _lang())
+    return render_template("listings/detail.html", item=view, status_form=StatusForm())
+
+
+@bp.get("/mine")
+@login_required
+def mine() -> str:
+    """List the current user's organisation's listings, drafts included."""
+    org_id = _organisation_id_from_request()
+    items = service.organisation_listings(current_user, org_id, _lang())
+    organisation = db.session.get(Organisation, org_id)
+    return render_template(
+        "listings/mine.html", items=items, organisation=organisation, status_form=StatusForm()
+    )
+
+
+def _organisation_id_from_request() -> int:
+    """The organisation the page acts for: the member's own, or ?organisation= for coordinators."""
+    requested = request.values.get("organisation", type=int)
+    if requested is not None:
+        if db.session.get(Organisation, requested) is None:
+            abort(404)
+        require_manage(current_user, requested)
+        return requested
+    if current_user.organisation_id is None:
+        abort(404)
+    return int(current_user.organisation_id)
+
+
+def _listing_form(**kwargs: Any) -> ListingForm:
+    form = ListingForm(**kwargs)
+    form.material.choices = service.material_choices(_lang())
+    return form
+
+
+def _apply_errors(form: ListingForm, exc: InvalidInput) -> None:
+    for name, messages in exc.errors.items():
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = [*field.errors, *messages]
+        else:
+            form.form_errors.append(" ".join(messages))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create() -> str | Response:
+    """Create a listing for the user's organisation."""
+    org_id = _organisation_id_from_request()
+    organisation = db.session.get(Organisation, org_id)
+    assert organisation is not None
+    form = _listing_form()
+    if form.validate_on_submit():
+        try:
+            listing = service.create_listing(
+                current_user, organisation, form.data_for_service(), publish=form.publish.data
+            )
+        except InvalidInput as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Listing saved."), "success")
+            return redirect(url_for("listings.detail", listing_id=listing.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(  # type: ignore[return-value]
+        "listings/form.html", form=form, organisation=organisation, listing=None
+    ), status
+
+
+@bp.route("/<int:listing_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(listing_id: int) -> str | Response:
+    """Edit a listing of the user's organisation (coordinators: any, logged)."""
+    listing = get_managed_listing(current_user, listing_id)
+    if request.method == "GET":
+        form = _listing_form(obj=listing)
+        form.accepted_ewc_codes.data = "; ".join(listing.accepted_ewc_codes)
+        form.location_mode.data = (
+            "site"
+            if (listing.lon, listing.lat) == (listing.organisation.lon, listing.organisation.lat)
+            else ("postcode" if listing.postcode else "map")
+        )
+    else:
+        form = _listing_form()
+    if form.validate_on_submit():
+        try:
+            service.update_listing(current_user, listing, form.data_for_service())
+            if form.publish.data and listing.status == "draft":
+                service.set_status(current_user, listing, "active")
+        except InvalidInput as exc:
+            db.session.rollback()
+            _apply_errors(form, exc)
+        else:
+            db.session.commit()
+            flash(_("Listing saved."), "success")
+            return redirect(url_for("listings.detail", listing_id=listing.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(  # type: ignore[return-value]
+        "listings/form.html", form=form, organisation=listing.organisation, listing=listing
+    ), status
+
+
+@bp.post("/<int:listing_id>/status")
+@login_required
+def change_status(listing_id: int) -> Response:
+    """Publish, pause, reopen or close a listing."""
+    listing = get_managed_listing(current_user, listing_id)
+    form = StatusForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        service.set_status(current_user, listing, form.status.data)
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Listing status changed."), "success")
+    return redirect(request.referrer or url_for("listings.detail", listing_id=listing.id))
+
+
+# --- JSON ---------------------------------------------------------------------------------
+
+
+@api.get("/ewc")
+def ewc_lookup() -> Response:
+    """Search the European List of Waste for the searchable EWC picker."""
+    q = request.args.get("q", "").strip()
+    if len(q) > 100:
+        return jsonify({"error": _("The search text is too long (at most 100 characters).")}), 400  # type: ignore[return-value]
+    lang = _lang()
+    if not q:
+        return jsonify({"query": q, "results": []})
+    table = search_ewc(q, lang=None, limit=20)
+    results = [
+        {
+            "code": str(code),
+            "display": str(row["code_display"]),
+            "description": str(row["description_en"] if lang == "en" else row["description_nl"]),
+            "hazardous": bool(row["hazardous"]),
+        }
+        for code, row in table.iterrows()
+    ]
+    return jsonify({"query": q, "results": results})
+
+
+@api.get("/listings")
+def listings_geojson() -> Response:
+    """Active listings matching the search, as GeoJSON for the map (anonymity respected)."""
+    form = _search_form()
+    if not form.validate():
+        return jsonify({"error": _("Invalid search."), "fields": form.errors}), 400  # type: ignore[return-value]
+    filters = _filters(form)
+    filters = service.SearchFilters(**{**filters.__dict__, "per_page": 500})
+    result = service.search_listings(current_user, filters, _lang())
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [v.map_lon, v.map_lat]},
+            "properties": v.as_json(),
+        }
+        for v in result.items
+        if v.map_lon is not None
+    ]
+    return jsonify({"type": "FeatureCollection", "features": features, "total": result.total})
+
+
+@api.get("/region")
+def region() -> Response:
+    """The eight municipal boundaries of the Cleantech Regio, as GeoJSON."""
+    from geo.regions import region_geojson
+
+    response = jsonify(region_geojson())
+    response.cache_control.max_age = 3600
+    response.cache_control.public = True
+    return response
+
+
+# --- bulk import and export ---------------------------------------------------------------
+
+
+def _import_organisation_choices() -> list[tuple[str, str]]:
+    if current_user.is_coordinator:
+        rows = db.session.execute(
+            sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
+        ).all()
+        return [("", _("per row (column 'organisation')")), *((str(i), n) for i, n in rows)]
+    org = current_user.organisation
+    return [(str(org.id), org.name)] if org else []
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@login_required
+def import_upload() -> str | Response | tuple[str, int]:
+    """Upload a spreadsheet of listings and preview what the import will do."""
+    if not (current_user.organisation_id or current_user.is_coordinator):
+        abort(403)
+    form = ImportForm()
+    form.organisation.choices = _import_organisation_choices()
+    if request.method == "GET" and request.args.get("organisation"):
+        form.organisation.data = request.args["organisation"]
+    if not form.validate_on_submit():
+        status = 422 if form.errors else 200
+        return render_template("listings/import.html", form=form, help=_column_help()), status
+    organisation = None
+    if form.organisation.data:
+        organisation = db.session.get(Organisation, int(form.organisation.data))
+        if organisation is None:
+            abort(404)
+        require_manage(current_user, organisation.id)
+    elif not current_user.is_coordinator:
+        organisation = current_user.organisation
+    upload = form.file.data
+    data = upload.read()
+    filename = upload.filename or "upload.csv"
+    try:
+        plan = importer.plan_import(
+            data, filename=filename, actor=current_user, organisation=organisation
+        )
+    except importer.ImportRejected as exc:
+        db.session.rollback()
+        return render_template(
+            "listings/import.html",
+            form=form,
+            help=_column_help(),
+            problems=exc.problems,
+            filename=filename,
+        ), 422
+    token = importer.store_upload(
+        data,
+        filename=filename,
+        user_id=current_user.id,
+        organisation_id=organisation.id if organisation else None,
+    )
+    confirm = ConfirmImportForm(token=token)
+    return render_template(
+        "listings/import_preview.html", plan=plan, confirm=confirm, filename=filename
+    )
+
+
+@bp.post("/import/confirm")
+@login_required
+def import_confirm() -> Response | tuple[str, int]:
+    """Apply a previewed import, all rows or none."""
+    form = ConfirmImportForm()
+    if not form.validate_on_submit():
+        abort(400)
+    data, filename, organisation_id = importer.load_upload(form.token.data, user_id=current_user.id)
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
+    try:
+        plan = importer.plan_import(
+            data, filename=filename, actor=current_user, organisation=organisation
+        )
+        counts = importer.apply_import(plan, actor=current_user)
+    except importer.ImportRejected as exc:
+        # The database changed since the preview: show what is wrong now, write nothing.
+        db.session.rollback()
+        form = ImportForm()
+        form.organisation.choices = _import_organisation_choices()
+        return render_template(
+            "listings/import.html",
+            form=form,
+            help=_column_help(),
+            problems=exc.problems,
+            filename=filename,
+        ), 422
+    db.session.commit()
+    importer.discard_upload(form.token.data)
+    flash(
+        _(
+            "Import done: %(created)d listings created, %(updated)d updated.",
+            created=counts["created"],
+            updated=counts["updated"],
+        ),
+        "success",
+    )
+    if organisation is not None:
+        return redirect(url_for("listings.mine", organisation=organisation.id))
+    return redirect(url_for("listings.browse"))
+
+
+def _column_help() -> dict[str, str]:
+    from flows.listing_file import column_help
+
+    return column_help(_lang())
+
+
+@bp.get("/export.<any(csv, xlsx):fmt>")
+def export(fmt: str) -> Response:
+    """Download listings: your organisation's (?organisation=ID, round-trips) or the market's."""
+    organisation_id = request.args.get("organisation", type=int)
+    if organisation_id is not None:
+        if not current_user.is_authenticated:
+            abort(401)
+        if db.session.get(Organisation, organisation_id) is None:
+            abort(404)
+        require_manage(current_user, organisation_id)
+    frame = importer.export_frame(
+        current_user if current_user.is_authenticated else _Anonymous(),
+        organisation_id=organisation_id,
+    )
+    body = importer.export_bytes(frame, fmt)  # type: ignore[arg-type]
+    name = importer.export_filename(
+        "reststroom-listings" if organisation_id is None else f"listings-{organisation_id}",
+        fmt,  # type: ignore[arg-type]
+    )
+    return _download(body, name, fmt)
+
+
+@bp.get("/template.<any(csv, xlsx):fmt>")
+def template(fmt: str) -> Response:
+    """Download an import template with an example offer and need."""
+    body = importer.template_bytes(fmt, _lang())  # type: ignore[arg-type]
+    return _download(body, f"reststroom-template.{fmt}", fmt)
+
+
+def _download(body: bytes, name: str, fmt: str) -> Response:
+    mimetype = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class _Anonymous:
+    """A viewer who is not logged in (sees public data only)."""
+
+    is_authenticated = False
+    is_coordinator = False
+    organisation_id = None
