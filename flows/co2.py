@@ -23,9 +23,10 @@ An exchange sends a residual stream (the *offer*) to a firm that needs an input 
     same HGV factor x mass.
 
 Piped flows (the ``energy`` and ``water`` families) have no road transport on either
-side. Volumes become mass through the taxonomy's density hint, pieces through
-:data:`PIECE_MASS_T`. The method, the assumptions and the limits are written down in
-``docs/co2-method.md``; every factor lives in ``flows/data/emission_factors.csv``.
+side. Volumes become mass through the taxonomy's density hint, pieces through its
+per-piece mass (``mass_t_per_piece``). The method, the assumptions and the limits are
+written down in ``docs/co2-method.md``; every factor lives in
+``flows/data/emission_factors.csv``.
 
 Examples
 --------
@@ -33,16 +34,17 @@ Examples
 >>> b = exchange_breakdown(offer_material="metals", need_material="metals",
 ...     quantity=10, unit="t", current_route="landfill", road_km=20)
 >>> round(b["net_co2e_kg"], 1)
-18581.2
+18658.5
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import numbers
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from importlib import resources
 from typing import Any, Final
 
 import numpy as np
@@ -56,13 +58,12 @@ from flows.schema import CURRENT_ROUTES, CURRENT_SOURCES, UNITS
 __all__ = [
     "DEFAULT_DENSITY_T_PER_M3",
     "DEFAULT_SOURCE_KM",
-    "FACTORS_PATH",
+    "FACTORS_RESOURCE",
     "FALLBACK_SOURCE_KM",
     "HGV_FACTOR_KEY",
     "HGV_FACTOR_SOURCE",
     "HGV_FACTOR_YEAR",
     "HGV_KG_CO2E_PER_TONNE_KM",
-    "PIECE_MASS_T",
     "PIPED_FAMILIES",
     "RESULT_COLUMNS",
     "Factor",
@@ -75,7 +76,7 @@ __all__ = [
 ]
 
 #: The curated factor table: one row per factor the model uses, with its source and year.
-FACTORS_PATH: Final = Path(__file__).parent / "data" / "emission_factors.csv"
+FACTORS_RESOURCE: Final = resources.files("flows") / "data" / "emission_factors.csv"
 
 #: Road freight, kg CO2e per tonne-km: UK fleet average of all diesel HGVs at average load.
 HGV_KG_CO2E_PER_TONNE_KM: Final = 0.09752
@@ -93,13 +94,6 @@ PIPED_FAMILIES: Final = frozenset({"energy", "water"})
 #: Density used for a volume when neither the category nor an ancestor has a hint (water).
 DEFAULT_DENSITY_T_PER_M3: Final = 1.0
 
-#: Mass of one piece, by category (nearest ancestor wins); other pieces count as 0 t, so
-#: they earn no mass-based credit rather than an invented one.
-PIECE_MASS_T: Final[dict[str, float]] = {
-    # EPAL 1 (EUR) pallet, 800 x 1200 mm, about 25 kg.
-    "packaging.pallets": 0.025,
-}
-
 #: Assumed road distance of a need's current virgin supply, km, when the need does not
 #: say (nearest ancestor wins). Order-of-magnitude assumptions for the east of the
 #: Netherlands, not measurements; see docs/co2-method.md.
@@ -109,6 +103,9 @@ DEFAULT_SOURCE_KM: Final[dict[str, float]] = {
     "minerals.soil": 25.0,
     # natural gypsum is imported (Germany), FGD gypsum comes from a few power plants
     "minerals.gypsum": 200.0,
+    "minerals.gypsum_fgd": 200.0,
+    # cement works are in Belgium and Germany (the last Dutch clinker kiln closed in 2020)
+    "minerals.cement": 150.0,
     "metals": 150.0,
     "plastics": 200.0,
     "paper": 150.0,
@@ -181,12 +178,13 @@ class Factor:
 
 @functools.cache
 def _factor_frame() -> pd.DataFrame:
-    frame = pd.read_csv(
-        FACTORS_PATH,
-        dtype={c: "string" for c in _FACTOR_COLUMNS if c not in ("value", "year")}
-        | {"value": "float64", "year": "int64"},
-        keep_default_na=False,
-    )
+    with FACTORS_RESOURCE.open("rb") as csv_file:
+        frame = pd.read_csv(
+            csv_file,
+            dtype={c: "string" for c in _FACTOR_COLUMNS if c not in ("value", "year")}
+            | {"value": "float64", "year": "int64"},
+            keep_default_na=False,
+        )
     return frame.astype({c: object for c in _FACTOR_COLUMNS if c not in ("value", "year")})
 
 
@@ -319,16 +317,18 @@ def default_source_km(material_key: str) -> float:
 
 def _density_t_per_m3(material_key: str) -> float:
     for key in _chain(material_key):
-        density = getattr(taxonomy.CATEGORIES[key], "density_t_per_m3", None)
-        if density is not None and not math.isnan(float(density)) and float(density) > 0:
+        density = taxonomy.CATEGORIES[key].density_t_per_m3
+        if density is not None and density > 0:
             return float(density)
     return DEFAULT_DENSITY_T_PER_M3
 
 
 def _piece_mass_t(material_key: str) -> float:
+    # Pieces without a mass hint count as 0 t: no mass-based credit rather than a guess.
     for key in _chain(material_key):
-        if key in PIECE_MASS_T:
-            return PIECE_MASS_T[key]
+        mass = taxonomy.CATEGORIES[key].mass_t_per_piece
+        if mass is not None and mass > 0:
+            return float(mass)
     return 0.0
 
 
@@ -336,25 +336,34 @@ def _is_piped(material_key: str) -> bool:
     return _chain(material_key)[-1] in PIPED_FAMILIES
 
 
-def _is_missing(value: object) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    return isinstance(value, float) and math.isnan(value)
-
-
 # --------------------------------------------------------------------------- validation
 
 
-def _as_1d(name: str, values: Any, problems: list[Problem]) -> npt.NDArray[Any]:
+def _as_1d(name: str, values: Any, problems: list[Problem]) -> Any:
     if values is None or isinstance(values, str) or np.ndim(values) == 0:
         problems.append(Problem(f"{name} must be an array-like, got {values!r}", column=name))
         return np.empty(0, dtype=object)
-    return np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    if isinstance(values, pd.Series | pd.Categorical | np.ndarray):
+        return values
+    return np.asarray(values, dtype=object)
 
 
-def _codes(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], list[object]]:
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.intp), list(uniques)
+def _codes(values: Any) -> tuple[npt.NDArray[np.intp], list[object]]:
+    """Integer codes and the distinct values that occur; categoricals are not expanded."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.array
+    if isinstance(values, pd.Categorical):
+        codes = np.asarray(values.codes, dtype=np.intp)
+        categories = list(values.categories)
+        # Only the categories that occur count: drop the unused ones in O(n).
+        present = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
+        if present.all():
+            return codes, categories
+        remap = np.cumsum(present) - 1
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.intp)
+        return codes, [c for c, p in zip(categories, present, strict=True) if p]
+    factorized, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
+    return np.asarray(factorized, dtype=np.intp), list(uniques)
 
 
 def _first_position(codes: npt.NDArray[np.intp], code: int) -> int:
@@ -398,12 +407,27 @@ def _check_materials(
             )
 
 
-def _floats(name: str, values: npt.NDArray[Any], problems: list[Problem]) -> FloatArray:
+def _blank_as_missing(
+    codes: npt.NDArray[np.intp], uniques: list[object]
+) -> tuple[npt.NDArray[np.intp], list[object]]:
+    """Treat empty strings (an empty spreadsheet cell) as missing."""
+    if "" not in uniques:
+        return codes, uniques
+    blank = uniques.index("")
+    remap = np.array([*range(blank), -1, *range(blank, len(uniques) - 1), -1], dtype=np.intp)
+    return remap[codes], [u for u in uniques if u != ""]
+
+
+def _floats(name: str, values: Any, problems: list[Problem]) -> FloatArray:
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":
+        return values.astype(np.float64, copy=False)
+    if isinstance(values, pd.Series) and pd.api.types.is_numeric_dtype(values.dtype):
+        return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
     try:
-        out = pd.to_numeric(pd.Series(values, dtype=object), errors="raise")
+        out = pd.to_numeric(pd.Series(np.asarray(values, dtype=object)), errors="raise")
         return np.asarray(out, dtype=np.float64)
     except (TypeError, ValueError):
-        problems.append(Problem(f"{name} must hold numbers (km)", column=name))
+        problems.append(Problem(f"{name} must hold numbers (km) or be missing", column=name))
         return np.full(len(values), np.nan)
 
 
@@ -415,7 +439,7 @@ def _check_km(name: str, km: FloatArray, *, allow_missing: bool, problems: list[
         at = int(np.flatnonzero(bad)[0])
         problems.append(
             Problem(
-                f"{name} {km[at]!r} (position {at}, {int(bad.sum())} row(s)) must be a "
+                f"{name} {float(km[at])!r} (position {at}, {int(bad.sum())} row(s)) must be a "
                 f"finite number >= 0{'' if allow_missing else ' (missing is not allowed)'}",
                 column=name,
             )
@@ -461,8 +485,9 @@ def co2_per_unit(
     Returns
     -------
     pandas.DataFrame
-        The :data:`RESULT_COLUMNS`, indexed like ``offer_material`` when it is a Series.
-        Factor keys are categoricals (missing when no factor applies).
+        The :data:`RESULT_COLUMNS`, indexed like ``offer_material`` when it is a Series
+        (all inputs are read by position). Factor keys are categoricals, missing when no
+        factor applies (also the production key of a need supplied from secondary).
 
     Raises
     ------
@@ -476,7 +501,7 @@ def co2_per_unit(
     ...     unit=["t"], current_route=["landfill"], current_source=[None],
     ...     source_km=[float("nan")], road_km=[10.0])
     >>> round(float(r["net_co2e_kg_per_unit"].iloc[0]), 5)
-    10.61365
+    9.69115
     """
     problems: list[Problem] = []
     arrays = {
@@ -505,8 +530,8 @@ def co2_per_unit(
     offer_codes, offer_keys = _codes(arrays["offer_material"])
     need_codes, need_keys = _codes(arrays["need_material"])
     unit_codes, unit_values = _codes(arrays["unit"])
-    route_codes, route_values = _codes(arrays["current_route"])
-    source_codes, source_values = _codes(arrays["current_source"])
+    route_codes, route_values = _blank_as_missing(*_codes(arrays["current_route"]))
+    source_codes, source_values = _blank_as_missing(*_codes(arrays["current_source"]))
     _check_materials("offer_material", offer_codes, offer_keys, problems)
     _check_materials("need_material", need_codes, need_keys, problems)
     if (unit_codes < 0).any():
@@ -549,42 +574,35 @@ def co2_per_unit(
     need_default_km = np.array([default_source_km(str(k)) for k in need_keys], dtype=np.float64)
     need_piped = np.array([_is_piped(str(k)) for k in need_keys], dtype=bool)
 
-    # Quantities carried by one unit.
-    unit_of_row = np.array([str(u) for u in unit_values], dtype=object)[unit_codes]
+    # Quantities carried by one unit: fixed per unit name, else from the offer category.
+    unit_names = [str(u) for u in unit_values]
+    fixed_mass = np.array([_MASS_T_OF_UNIT.get(u, 0.0) for u in unit_names], dtype=np.float64)
+    is_m3 = np.array([u == "m3" for u in unit_names], dtype=bool)[unit_codes]
+    is_pcs = np.array([u == "pcs" for u in unit_names], dtype=bool)[unit_codes]
+    is_mwh = np.array([u == "MWh" for u in unit_names], dtype=bool)[unit_codes]
     density = offer_density[offer_codes]
-    mass_t = np.zeros(n, dtype=np.float64)
-    volume_m3 = np.zeros(n, dtype=np.float64)
-    energy_mwh = np.zeros(n, dtype=np.float64)
-    for unit_name, mass_per in _MASS_T_OF_UNIT.items():
-        rows = unit_of_row == unit_name
-        mass_t[rows] = mass_per
-    is_m3 = unit_of_row == "m3"
-    mass_t[is_m3] = density[is_m3]
-    is_pcs = unit_of_row == "pcs"
-    mass_t[is_pcs] = offer_piece[offer_codes][is_pcs]
-    volume_m3[:] = mass_t / density
-    volume_m3[is_m3] = 1.0
-    energy_mwh[unit_of_row == "MWh"] = 1.0
+    mass_t = np.where(
+        is_m3, density, np.where(is_pcs, offer_piece[offer_codes], fixed_mass[unit_codes])
+    )
+    volume_m3 = np.where(is_m3, 1.0, mass_t / density)
+    energy_mwh = is_mwh.astype(np.float64)
     basis = np.stack([mass_t, volume_m3, energy_mwh])
 
     # Avoided production: zero when the need already uses secondary material.
-    source_of_row = np.array([str(s) for s in source_values], dtype=object)
-    already_secondary = np.zeros(n, dtype=bool)
-    if len(source_values):
-        already_secondary = (source_codes >= 0) & (
-            source_of_row[np.maximum(source_codes, 0)] == "secondary"
-        )
+    is_secondary = np.array([v == "secondary" for v in source_values] + [False], dtype=bool)
+    already_secondary = is_secondary[source_codes]  # code -1 (unknown) picks the False
     row_basis = need_basis[need_codes]
     avoided_production = need_saving[need_codes] * basis[row_basis, np.arange(n)]
     avoided_production[already_secondary] = 0.0
-    production_key = need_key[need_codes]
+    production_key = np.where(already_secondary, -1, need_key[need_codes])
 
-    # Avoided disposal: the offer's current route, per tonne.
-    route_index = np.array([CURRENT_ROUTES.index(str(r)) for r in route_values], dtype=np.intp)
-    has_route = route_codes >= 0
-    route_of_row = np.where(has_route, route_index[np.maximum(route_codes, 0)] if len(route_index) else 0, 0)
-    avoided_disposal = np.where(has_route, disposal_value[offer_codes, route_of_row], 0.0) * mass_t
-    disposal_key_of_row = np.where(has_route, disposal_key[offer_codes, route_of_row], -1)
+    # Avoided disposal: the offer's current route, per tonne; unknown route earns nothing.
+    route_index = np.array([CURRENT_ROUTES.index(str(r)) for r in route_values] + [-1])
+    route_of_row = route_index[route_codes]  # code -1 (missing) picks the -1
+    has_route = route_of_row >= 0
+    safe_route = np.maximum(route_of_row, 0)
+    avoided_disposal = np.where(has_route, disposal_value[offer_codes, safe_route], 0.0) * mass_t
+    disposal_key_of_row = np.where(has_route, disposal_key[offer_codes, safe_route], -1)
 
     # Transport: piped flows move by pipe on both sides.
     piped = offer_piped[offer_codes] | need_piped[need_codes]
@@ -671,8 +689,10 @@ def exchange_breakdown(
     >>> round(b["avoided_production_co2e_kg"], 3), round(b["transport_co2e_kg"], 3)
     (455.642, 117.024)
     """
+    current_route = current_route or None  # an empty cell is unknown
+    current_source = current_source or None
     problems: list[Problem] = []
-    if not isinstance(quantity, int | float) or math.isnan(quantity) or quantity < 0:
+    if not isinstance(quantity, numbers.Real) or math.isnan(quantity) or quantity < 0:
         problems.append(Problem(f"quantity {quantity!r} must be a number >= 0", column="quantity"))
     if problems:
         raise ValidationError(problems)
@@ -710,11 +730,15 @@ def exchange_breakdown(
         amount = {"kg CO2e/t": mass_t, "kg CO2e/m3": volume_m3, "kg CO2e/MWh": energy_mwh}[
             primary.unit
         ]
+        per = primary.unit.split("/")[1]
         avoided_production = primary.value * amount
-        used(primary, f"avoided production of {need_material} ({amount:g} {primary.unit[7:]})")
+        used(primary, f"avoided production of {need_material} ({amount:g} {per})")
         if secondary is not None:
             avoided_production -= secondary.value * amount
-            used(secondary, f"secondary processing of {need_material} ({amount:g} t)")
+            used(
+                secondary,
+                f"secondary processing of {need_material} ({amount:g} {per})",
+            )
 
     avoided_disposal = 0.0
     disposal = disposal_factor(offer_material, current_route)
@@ -733,7 +757,10 @@ def exchange_breakdown(
     transport = tonne_km * HGV_KG_CO2E_PER_TONNE_KM
     avoided_transport = tonne_km_current * HGV_KG_CO2E_PER_TONNE_KM
     if not piped and mass_t > 0:
-        used(_factors()[HGV_FACTOR_KEY], f"road transport ({tonne_km:g} and {tonne_km_current:g} t.km)")
+        used(
+            _factors()[HGV_FACTOR_KEY],
+            f"road transport ({tonne_km:g} t.km, current supply {tonne_km_current:g} t.km)",
+        )
 
     return {
         "offer_material": offer_material,
