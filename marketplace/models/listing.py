@@ -63,7 +63,7 @@ class Listing(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int] = mapped_column(sa.ForeignKey("organisation.id"), index=True)
-    ref: Mapped[str | None] = mapped_column(sa.String(64))
+    ref: Mapped[str | None] = mapped_column(sa.String(100))
     kind: Mapped[str] = mapped_column(sa.String(5))
     title: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str | None] = mapped_column(sa.Text)

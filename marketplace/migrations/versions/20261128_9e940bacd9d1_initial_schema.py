@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: cfdd14a17a3a
+Revision ID: 9e940bacd9d1
 Revises: 
-Create Date: 2026-11-28 14:30:18.580541
+Create Date: 2026-11-28 14:37:17.409658
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'cfdd14a17a3a'
+revision = '9e940bacd9d1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -112,7 +112,7 @@ def upgrade():
     op.create_table('listing',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
-    sa.Column('ref', sa.String(length=64), nullable=True),
+    sa.Column('ref', sa.String(length=100), nullable=True),
     sa.Column('kind', sa.String(length=5), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
