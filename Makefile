@@ -35,8 +35,7 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 translations: $(BIN)/python
-	$(BIN)/pybabel compile --use-fuzzy -q -d marketplace/translations || \
-	  $(BIN)/pybabel compile -q -d marketplace/translations
+	$(BIN)/pybabel compile -d marketplace/translations
 
 db: install translations
 	$(FLASK) db upgrade

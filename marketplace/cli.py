@@ -27,10 +27,11 @@ def reference_load() -> None:
 def _commands() -> list[click.Command]:
     from marketplace.auth.commands import users_cli
     from marketplace.demo_commands import demo_cli
+    from marketplace.i18n_commands import i18n_cli
     from marketplace.listings.commands import listings_cli
     from marketplace.matches.commands import flows_cli
 
-    return [reference_cli, users_cli, demo_cli, listings_cli, flows_cli]
+    return [reference_cli, users_cli, demo_cli, listings_cli, flows_cli, i18n_cli]
 
 
 COMMANDS = _commands()
