@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
+from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import TimestampSigner
 
@@ -18,6 +17,9 @@ from marketplace.models import AuditEntry, Organisation, OutboxMessage, User
 from marketplace.services import accounts
 from tests import factories
 from tests.factories import PASSWORD
+
+# These tests are about passwords: hash them exactly as production does.
+pytestmark = pytest.mark.real_password_hash
 
 NEW_PASSWORD = "a brand new passphrase"
 REGISTRATION = {
@@ -33,20 +35,6 @@ REGISTRATION = {
     "confirm": "lang genoeg wachtwoord",
     "locale": "en",
 }
-
-
-def _clear_g(sender: Flask, **_: Any) -> None:
-    for key in list(g):
-        g.pop(key)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app: Flask) -> Iterator[None]:
-    # conftest keeps one app context open for the whole test, so flask.g would carry the
-    # logged-in user from request to request (and client to client); production starts
-    # every request with an empty g.
-    with request_started.connected_to(_clear_g, app):
-        yield
 
 
 def login(client: FlaskClient, email: str, password: str = PASSWORD, **extra: Any) -> Any:

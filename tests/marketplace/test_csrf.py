@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
+from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.security import generate_password_hash
 
 from marketplace.extensions import db
 from marketplace.models import Organisation
 from tests import factories
 from tests.factories import PASSWORD
-
-
-def _clear_g(sender: Flask, **_: Any) -> None:
-    for key in list(g):
-        g.pop(key)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app: Flask) -> Iterator[None]:
-    # conftest keeps one app context for the whole test, and Flask-WTF caches the CSRF
-    # token in flask.g; production starts every request with an empty g.
-    with request_started.connected_to(_clear_g, app):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    # scrypt costs about 0.2 s per hash by design; access rules do not depend on it
-    # (test_auth.py checks the real scrypt hashes).
-    def cheap(password: str, method: str = "scrypt", salt_length: int = 16) -> str:
-        return generate_password_hash(password, method="pbkdf2:sha256:1")
-
-    monkeypatch.setattr("marketplace.models.user.generate_password_hash", cheap)
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask, g, request_started
 from flask.testing import FlaskClient
-from werkzeug.security import generate_password_hash
 
 from marketplace.auth.decorators import role_required
 from marketplace.models import Organisation, User
@@ -37,29 +34,6 @@ CASES = [
     for (method, path), statuses in MATRIX.items()
     for i, actor in enumerate(ACTORS)
 ]
-
-
-def _clear_g(sender: Flask, **_: Any) -> None:
-    for key in list(g):
-        g.pop(key)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app: Flask) -> Iterator[None]:
-    # conftest keeps one app context for the whole test; production starts each request
-    # with an empty flask.g (no cached user).
-    with request_started.connected_to(_clear_g, app):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    # scrypt costs about 0.2 s per hash by design; access rules do not depend on it
-    # (test_auth.py checks the real scrypt hashes).
-    def cheap(password: str, method: str = "scrypt", salt_length: int = 16) -> str:
-        return generate_password_hash(password, method="pbkdf2:sha256:1")
-
-    monkeypatch.setattr("marketplace.models.user.generate_password_hash", cheap)
 
 
 @dataclass

@@ -4,12 +4,11 @@ and everything the visitor typed (except passwords) comes back in the form."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, g, request_started
+from flask import Flask
 from flask.testing import FlaskClient
 
 from marketplace.errors import InvalidInput
@@ -31,19 +30,6 @@ REGISTRATION = {
     "confirm": "lang genoeg wachtwoord",
     "locale": "nl",
 }
-
-
-def _clear_g(sender: Flask, **_: Any) -> None:
-    for key in list(g):
-        g.pop(key)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_g_per_request(app: Flask) -> Iterator[None]:
-    # conftest keeps one app context for the whole test; production starts each request
-    # with an empty flask.g (no cached user, no cached CSRF token).
-    with request_started.connected_to(_clear_g, app):
-        yield
 
 
 def counts() -> tuple[int, int]:
