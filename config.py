@@ -103,7 +103,9 @@ class Config:
         settings["ROAD_CIRCUITY"] = _float(env, "RESTSTROOM_ROAD_CIRCUITY", cls.ROAD_CIRCUITY)
         if env.get("RESTSTROOM_ENGINE_TOP_K"):
             settings["ENGINE_TOP_K"] = _int(env, "RESTSTROOM_ENGINE_TOP_K", 1)
-        settings["IMPORT_MAX_BYTES"] = _int(env, "RESTSTROOM_IMPORT_MAX_BYTES", cls.IMPORT_MAX_BYTES)
+        settings["IMPORT_MAX_BYTES"] = _int(
+            env, "RESTSTROOM_IMPORT_MAX_BYTES", cls.IMPORT_MAX_BYTES
+        )
         settings["IMPORT_MAX_ROWS"] = _int(env, "RESTSTROOM_IMPORT_MAX_ROWS", cls.IMPORT_MAX_ROWS)
         settings["MAX_CONTENT_LENGTH"] = settings["IMPORT_MAX_BYTES"] + 1_000_000
         cls.check(settings, env)
@@ -166,7 +168,9 @@ CONFIGS: dict[str, type[Config]] = {
 }
 
 
-def load_config(name: str | None = None, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def load_config(
+    name: str | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Pick the config class by name or ``RESTSTROOM_CONFIG`` and read the environment once."""
     env = os.environ if environ is None else environ
     chosen = name or env.get("RESTSTROOM_CONFIG") or "development"

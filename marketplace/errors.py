@@ -35,15 +35,18 @@ def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def _error_response(status: int, message: str, **extra: Any) -> Any:
     if wants_json():
         return jsonify({"error": message, "status": status, **extra}), status
-    template = f"errors/{status}.html" if status in (400, 403, 404, 413, 500) else "errors/generic.html"
+    template = (
+        f"errors/{status}.html" if status in (400, 403, 404, 413, 500) else "errors/generic.html"
+    )
     return render_template(template, status=status, message=message), status
 
 

@@ -41,7 +41,9 @@ def reset_postgresql_schema(url: str) -> None:
 
 
 @pytest.fixture(scope="session", params=DATABASES)
-def app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+def app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
     """The app on a database migrated to head with the reference data loaded."""
     from flask_migrate import upgrade
 
@@ -71,9 +73,7 @@ def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:  # type: ignore[t
     with app.app_context():
         yield db.session
         db.session.rollback()
-        tables = [
-            t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES
-        ]
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
         with db.engine.begin() as conn:
             for table in tables:
                 conn.execute(table.delete())

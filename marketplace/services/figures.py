@@ -33,8 +33,9 @@ def region_figures() -> RegionFigures:
         ).all()
     )
     match_rows = db.session.execute(
-        sa.select(Match.status, sa.func.count(), sa.func.coalesce(sa.func.sum(Match.net_co2e_kg), 0.0))
-        .group_by(Match.status)
+        sa.select(
+            Match.status, sa.func.count(), sa.func.coalesce(sa.func.sum(Match.net_co2e_kg), 0.0)
+        ).group_by(Match.status)
     ).all()
     by_status = {status: (count, co2) for status, count, co2 in match_rows}
     agreed = [by_status.get(s, (0, 0.0)) for s in (*COMMITTED_STATUSES, "completed")]

@@ -46,7 +46,9 @@ def _municipality_rows() -> list[dict[str, Any]]:
                 "in_region": in_region,
                 "area_km2": float(region.loc[code, "area_km2"]) if in_region else None,
                 "boundary_geojson": (
-                    json.dumps(region.loc[code, "geometry"].__geo_interface__) if in_region else None
+                    json.dumps(region.loc[code, "geometry"].__geo_interface__)
+                    if in_region
+                    else None
                 ),
             }
         )
@@ -83,7 +85,9 @@ def _ewc_rows() -> list[dict[str, Any]]:
                 "chapter_title_en": str(row["chapter_title_en"]),
                 "chapter_title_nl": str(row["chapter_title_nl"] or row["chapter_title_en"]),
                 "subchapter_title_en": str(row["subchapter_title_en"]),
-                "subchapter_title_nl": str(row["subchapter_title_nl"] or row["subchapter_title_en"]),
+                "subchapter_title_nl": str(
+                    row["subchapter_title_nl"] or row["subchapter_title_en"]
+                ),
                 "material": str(mapping[code]),
             }
         )
@@ -106,14 +110,13 @@ def _sbi_rows() -> list[dict[str, Any]]:
 def _upsert(model: type[Any], key: str, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
     """Insert missing rows and update changed ones, by primary key. Returns (inserted, updated)."""
     columns = [c.key for c in model.__table__.columns]
-    existing = {
-        getattr(obj, key): obj for obj in db.session.scalars(sa.select(model))
-    }
+    existing = {getattr(obj, key): obj for obj in db.session.scalars(sa.select(model))}
     to_insert = [r for r in rows if r[key] not in existing]
     to_update = [
         r
         for r in rows
-        if r[key] in existing and any(getattr(existing[r[key]], c) != r[c] for c in columns if c in r)
+        if r[key] in existing
+        and any(getattr(existing[r[key]], c) != r[c] for c in columns if c in r)
     ]
     if to_insert:
         db.session.execute(sa.insert(model), to_insert)
