@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -12,6 +15,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -20,6 +24,12 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from flows.schema import UNITS
+
+
+def select_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """(value, label) pairs as SelectChoice (WTForms 3.3 deprecates plain tuples)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
 
 KIND_LABELS = {"offer": _l("Offer (residual stream)"), "need": _l("Need (input)")}
 FREQUENCY_LABELS = {
@@ -57,7 +67,10 @@ LOCATION_LABELS = {
 
 class ListingForm(FlaskForm):
     kind = RadioField(
-        _l("Kind"), choices=list(KIND_LABELS.items()), default="offer", validators=[InputRequired()]
+        _l("Kind"),
+        choices=select_choices(KIND_LABELS.items()),
+        default="offer",
+        validators=[InputRequired()],
     )
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
@@ -77,12 +90,14 @@ class ListingForm(FlaskForm):
     quantity = DecimalField(
         _l("Quantity"), places=None, validators=[InputRequired(), NumberRange(min=0.000001)]
     )
-    unit = SelectField(_l("Unit"), choices=[(u, u) for u in UNITS], default="t")
-    frequency = SelectField(_l("Frequency"), choices=list(FREQUENCY_LABELS.items()), default="year")
+    unit = SelectField(_l("Unit"), choices=select_choices((u, u) for u in UNITS), default="t")
+    frequency = SelectField(
+        _l("Frequency"), choices=select_choices(FREQUENCY_LABELS.items()), default="year"
+    )
     available_from = DateField(_l("Available from"), validators=[Optional()])
     available_until = DateField(_l("Available until"), validators=[Optional()])
     location_mode = RadioField(
-        _l("Location"), choices=list(LOCATION_LABELS.items()), default="site"
+        _l("Location"), choices=select_choices(LOCATION_LABELS.items()), default="site"
     )
     postcode = StringField(_l("Postcode"), validators=[Optional(), Length(max=8)])
     lat = FloatField(_l("Latitude"), validators=[Optional()], widget=HiddenField.widget)
@@ -94,24 +109,26 @@ class ListingForm(FlaskForm):
     )
     current_route = SelectField(
         _l("Where does it go today?"),
-        choices=[("", "—"), *ROUTE_LABELS.items()],
+        choices=select_choices([("", "—"), *ROUTE_LABELS.items()]),
         validators=[Optional()],
     )
     current_source = SelectField(
         _l("Where does it come from today?"),
-        choices=[("", "—"), *SOURCE_LABELS.items()],
+        choices=select_choices([("", "—"), *SOURCE_LABELS.items()]),
         validators=[Optional()],
     )
     current_source_km = FloatField(
         _l("Distance of the current supplier (km)"),
         validators=[Optional(), NumberRange(min=0, max=20000)],
     )
-    price_terms = SelectField(_l("Price"), choices=list(PRICE_LABELS.items()), default="negotiable")
+    price_terms = SelectField(
+        _l("Price"), choices=select_choices(PRICE_LABELS.items()), default="negotiable"
+    )
     price_eur_per_unit = DecimalField(
         _l("Amount (EUR per unit)"), places=None, validators=[Optional(), NumberRange(min=0)]
     )
     visibility = RadioField(
-        _l("Visibility"), choices=list(VISIBILITY_LABELS.items()), default="public"
+        _l("Visibility"), choices=select_choices(VISIBILITY_LABELS.items()), default="public"
     )
     save_draft = SubmitField(_l("Save as draft"))
     publish = SubmitField(_l("Publish"))
@@ -135,7 +152,9 @@ class SearchForm(FlaskForm):
     q = StringField(_l("Search"), validators=[Optional(), Length(max=100)])
     kind = SelectField(
         _l("Kind"),
-        choices=[("", _l("offers and needs")), ("offer", _l("offers")), ("need", _l("needs"))],
+        choices=select_choices(
+            [("", _l("offers and needs")), ("offer", _l("offers")), ("need", _l("needs"))]
+        ),
         validators=[Optional()],
     )
     category = SelectField(_l("Category"), validators=[Optional()])
@@ -143,7 +162,9 @@ class SearchForm(FlaskForm):
     municipality = SelectField(_l("Municipality"), validators=[Optional()])
     hazardous = SelectField(
         _l("Hazardous"),
-        choices=[("", _l("all")), ("no", _l("not hazardous")), ("yes", _l("hazardous only"))],
+        choices=select_choices(
+            [("", _l("all")), ("no", _l("not hazardous")), ("yes", _l("hazardous only"))]
+        ),
         validators=[Optional()],
     )
     within_km = FloatField(
@@ -151,7 +172,7 @@ class SearchForm(FlaskForm):
     )
     sort = SelectField(
         _l("Sort by"),
-        choices=[("recent", _l("newest first")), ("distance", _l("nearest first"))],
+        choices=select_choices([("recent", _l("newest first")), ("distance", _l("nearest first"))]),
         validators=[Optional()],
     )
     page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)

@@ -27,7 +27,7 @@ from marketplace.extensions import db
 from marketplace.matches.forms import ActionForm, DeliveryForm, RunForm
 from marketplace.models import EngineRun, Listing, Match
 from marketplace.services import matching
-from marketplace.services.listings import view_of
+from marketplace.services.listings import distance_band, view_of
 
 bp = Blueprint("matches", __name__, url_prefix="/matches")
 
@@ -72,7 +72,16 @@ def _row(match: Match) -> dict[str, Any]:
     if agreed:
         offer.organisation_name = match.offer.organisation.name
         need.organisation_name = match.need.organisation.name
-    return {"match": match, "offer": offer, "need": need}
+    # Until both agree, exact distances to an anonymous firm would let a firm with several
+    # sites triangulate it: show a band instead, and no explanation that quotes the km.
+    hidden = not agreed and not (offer.exact_location and need.exact_location)
+    return {
+        "match": match,
+        "offer": offer,
+        "need": need,
+        "distance_hidden": hidden,
+        "road_text": distance_band(match.road_km) if hidden else f"{match.road_km:.1f} km",
+    }
 
 
 @bp.get("/")

@@ -237,6 +237,8 @@ def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict
             lon is None
             or lat is None
             or not (3.2 <= float(lon) <= 7.3 and 50.7 <= float(lat) <= 53.6)
+            # The box also holds Flanders and a strip of Germany: only a municipality counts.
+            or municipality_at(float(lon), float(lat)) is None
         ):
             err("lat", _("Pick a point in the Netherlands on the map."))
         else:

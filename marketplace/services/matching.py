@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from flows import Params, propose
 from flows.errors import FlowsError
@@ -159,6 +160,28 @@ def _supersede_all_open() -> int:
     return int(result.rowcount or 0)
 
 
+def _neutral_reason(text: str, rec: dict[str, Any], *, lang: str) -> str:
+    """The engine's reason without the firms' keys (``org-17``).
+
+    Both firms read the reason while either may still be anonymous to the other; a key
+    would let them tell anonymous listings of one firm apart from another's.
+    """
+    offer_key, need_key = rec.get("offer_organisation"), rec.get("need_organisation")
+    if lang == "nl":
+        pairs = [
+            (f"{offer_key} biedt ", "Het ene bedrijf biedt "),
+            (f" aan en {need_key} zoekt ", " aan en een ander bedrijf zoekt "),
+        ]
+    else:
+        pairs = [
+            (f"{offer_key} offers ", "One firm offers "),
+            (f" and {need_key} needs ", " and another firm needs "),
+        ]
+    for old, new in pairs:
+        text = text.replace(old, new, 1)
+    return text
+
+
 def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
     """Replace the open proposals by ``frame``'s; keep every accepted match as it is."""
     open_matches = {
@@ -187,8 +210,8 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
             "net_co2e_kg": float(rec["net_co2e_kg"]),
             "loop_id": rec["loop_id"] if isinstance(rec["loop_id"], str) else None,
             "rule": str(rec["rule"]),
-            "reason": str(rec["reason"]),
-            "reason_nl": str(rec["reason_nl"]),
+            "reason": _neutral_reason(str(rec["reason"]), rec, lang="en"),
+            "reason_nl": _neutral_reason(str(rec["reason_nl"]), rec, lang="nl"),
             "breakdown": {c: _clean(rec[c]) for c in BREAKDOWN_COLUMNS if c in rec},
         }
         match = open_matches.get(key)
@@ -197,10 +220,15 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
             db.session.add(match)
             created += 1
         else:
+            changed = match.unit != values["unit"] or not math.isclose(
+                match.quantity_per_year, values["quantity_per_year"], rel_tol=1e-9
+            )
             for name, value in values.items():
                 setattr(match, name, value)
-            # A changed proposal needs fresh consent from both firms.
-            match.offer_accepted_at = match.need_accepted_at = None
+            if changed:
+                # A changed proposal needs fresh consent from both firms; an unchanged one
+                # keeps the consent already given, or a nightly run would erase it.
+                match.offer_accepted_at = match.need_accepted_at = None
             updated += 1
     superseded = 0
     for key, match in open_matches.items():
@@ -241,7 +269,9 @@ def accept(user: User, match: Match) -> Match:
     if not sides:
         raise PermissionDenied()
     if match.status != "proposed":
-        raise InvalidInput(f"only a proposed match can be accepted; this one is {match.status}")
+        raise InvalidInput(
+            _("Only a proposed match can be accepted; this one is %(status)s.", status=match.status)
+        )
     now = datetime.now(UTC)
     if "offer" in sides and match.offer_accepted_at is None:
         match.offer_accepted_at = now
@@ -258,7 +288,9 @@ def decline(user: User, match: Match) -> Match:
     if not _sides(user, match):
         raise PermissionDenied()
     if match.status != "proposed":
-        raise InvalidInput(f"only a proposed match can be declined; this one is {match.status}")
+        raise InvalidInput(
+            _("Only a proposed match can be declined; this one is %(status)s.", status=match.status)
+        )
     match.status = "declined"
     db.session.flush()
     return match
@@ -270,9 +302,12 @@ def record_delivery(
     if not _sides(user, match):
         raise PermissionDenied()
     if match.status not in ("agreed", "active"):
-        raise InvalidInput("deliveries can be recorded for agreed or active matches only")
+        raise InvalidInput(_("Deliveries can be recorded for agreed or active matches only."))
     if not quantity or quantity <= 0:
-        raise InvalidInput("the delivered quantity must be greater than 0", {"quantity": ["> 0"]})
+        raise InvalidInput(
+            _("The delivered quantity must be greater than 0."),
+            {"quantity": [_("The delivered quantity must be greater than 0.")]},
+        )
     delivery = Delivery(
         match=match,
         delivered_on=delivered_on,
@@ -291,7 +326,7 @@ def complete(user: User, match: Match) -> Match:
     if not _sides(user, match):
         raise PermissionDenied()
     if match.status not in ("agreed", "active"):
-        raise InvalidInput("only an agreed or active match can be completed")
+        raise InvalidInput(_("Only an agreed or active match can be completed."))
     match.status = "completed"
     db.session.flush()
     return match
