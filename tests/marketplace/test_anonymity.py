@@ -176,6 +176,23 @@ def test_the_match_pages_of_a_proposal_hide_the_anonymous_firm_from_the_other_si
         assert_no_secrets(html)
 
 
+def test_the_match_page_shows_only_a_distance_band_towards_an_anonymous_firm(
+    client: FlaskClient, world: World, proposal: Match
+) -> None:
+    exact = f"{proposal.road_km:.1f}".replace(".", ",")  # Dutch number format
+    login(client, world.member_b)
+    html = client.get(f"/matches/{proposal.id}").get_data(as_text=True)
+    assert exact not in html
+    assert f"{proposal.road_km:.1f}" not in html
+    assert " km" in html  # the band, e.g. "< 10 km"
+    assert 'id="co2-breakdown"' not in html
+    other = client.application.test_client()
+    login(other, world.member_a)
+    own = other.get(f"/matches/{proposal.id}").get_data(as_text=True)
+    # The anonymous firm itself knows both sites: it sees the exact figures.
+    assert 'id="co2-breakdown"' in own
+
+
 def test_the_reason_of_a_proposal_names_no_firm(world: World, proposal: Match) -> None:
     for text in (proposal.reason, proposal.reason_nl):
         assert f"org-{world.firm_a.id}" not in text
