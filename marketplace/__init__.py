@@ -30,6 +30,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_session_guard(app)
     register_template_helpers(app)
     register_commands(app)
     return app
@@ -89,6 +90,22 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+
+
+def register_session_guard(app: Flask) -> None:
+    """Read-only API requests never write the session cookie.
+
+    The map's background ``GET /api/...`` calls would otherwise send back the session
+    as it was when they started (Flask-Login marks it on a first visit) and could undo a
+    concurrent change, such as the language switch.
+    """
+    from flask import request, session
+
+    @app.after_request
+    def _keep_session(response):  # type: ignore[no-untyped-def]
+        if request.method in ("GET", "HEAD") and request.path.startswith("/api/"):
+            session.modified = False
+        return response
 
 
 def register_errorhandlers(app: Flask) -> None:

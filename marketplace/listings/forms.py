@@ -78,7 +78,7 @@ class ListingForm(FlaskForm):
     ewc_code = StringField(
         _l("EWC code (Euralcode)"),
         validators=[Optional(), Length(max=12)],
-        description=_l("Search by code or description, e.g. 02 07 02 or 'bostel'."),
+        description=_l("Search by code or description, e.g. 17 08 02 or 'gips'."),
     )
     accepted_ewc_codes = StringField(
         _l("Accepted EWC codes"),
@@ -88,7 +88,12 @@ class ListingForm(FlaskForm):
         ),
     )
     quantity = DecimalField(
-        _l("Quantity"), places=None, validators=[InputRequired(), NumberRange(min=0.000001)]
+        _l("Quantity"),
+        places=None,
+        validators=[
+            InputRequired(),
+            NumberRange(min=0.000001, message=_l("The quantity must be greater than 0.")),
+        ],
     )
     unit = SelectField(_l("Unit"), choices=select_choices((u, u) for u in UNITS), default="t")
     frequency = SelectField(

@@ -18,7 +18,12 @@ class ActionForm(FlaskForm):
 class DeliveryForm(FlaskForm):
     delivered_on = DateField(_l("Delivered on"), validators=[InputRequired()])
     quantity = DecimalField(
-        _l("Quantity"), places=None, validators=[InputRequired(), NumberRange(min=0.000001)]
+        _l("Quantity"),
+        places=None,
+        validators=[
+            InputRequired(),
+            NumberRange(min=0.000001, message=_l("The quantity must be greater than 0.")),
+        ],
     )
     unit = SelectField(_l("Unit"), choices=select_choices((u, u) for u in UNITS))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])

@@ -31,6 +31,7 @@ from marketplace.services.permissions import (
     can_manage_organisation,
     require_manage,
 )
+from marketplace.templating import fmt_number
 
 #: Fields only meaningful for one kind of listing.
 OFFER_ONLY = ("current_route", "ewc_code")
@@ -399,7 +400,7 @@ def view_of(
     if distance_km is None:
         distance_text = None
     elif reveal:
-        distance_text = f"{distance_km:.1f} km"
+        distance_text = f"{fmt_number(distance_km, 1)} km"
     else:
         distance_text = distance_band(distance_km)
     return ListingView(

@@ -37,9 +37,11 @@
     if (last[q.replace(/\*$/, "")]) { chosen.textContent = last[q.replace(/\*$/, "")]; }
     if (q.length < 2) { return; }
     timer = setTimeout(function () {
+      var asked = q;
       fetch("/api/ewc?q=" + encodeURIComponent(q), { headers: { Accept: "application/json" } })
-        .then(function (r) { return r.json(); })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
         .then(function (data) {
+          if (input.value.trim() !== asked) { return; }  // a newer search is under way
           list.textContent = "";
           (data.results || []).forEach(function (item) {
             var option = document.createElement("option");
@@ -49,7 +51,8 @@
             list.appendChild(option);
             last[item.code] = item.display + " — " + item.description + (item.hazardous ? " (⚠ hazardous)" : "");
           });
-        });
+        })
+        .catch(function () { /* the picker is a help: typing a code still works */ });
     }, 200);
   });
 })();

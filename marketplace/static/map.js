@@ -45,7 +45,7 @@
   }
 
   function baseMap(id) {
-    var map = L.map(id, { scrollWheelZoom: false });
+    var map = L.map(id, { scrollWheelZoom: false, zoomSnap: 0.25 });
     map.setView([52.22, 6.1], 10);
     return map;
   }
