@@ -178,11 +178,14 @@ def find_candidates(
 
     ox, oy, nx_, ny = _project(offers, needs)
     road_factor = 1.0 if road_network is not None else float(circuity)
-    max_km = pd.to_numeric(needs.get("max_distance_km"), errors="coerce")
-    if max_km is None:
-        max_km_arr = np.full(len(needs), float(default_max_distance_km))
+    if "max_distance_km" in needs.columns:
+        max_km_arr = (
+            pd.to_numeric(needs["max_distance_km"], errors="coerce")
+            .fillna(float(default_max_distance_km))
+            .to_numpy(dtype=np.float64)
+        )
     else:
-        max_km_arr = max_km.fillna(float(default_max_distance_km)).to_numpy(dtype=np.float64)
+        max_km_arr = np.full(len(needs), float(default_max_distance_km))
     radius_m = max_km_arr * 1000.0 / road_factor
     bucket = bucket_of_radius(radius_m)
 
@@ -201,9 +204,7 @@ def find_candidates(
         members = np.flatnonzero(group_keys == key)
         m_need = int(need_mat[members[0]])
         compatible = [
-            int(m_off)
-            for m_off in offer_trees
-            if rule_of_pair[m_off * n_mat + m_need] >= 0
+            int(m_off) for m_off in offer_trees if rule_of_pair[m_off * n_mat + m_need] >= 0
         ]
         if not compatible:
             continue
@@ -211,9 +212,7 @@ def find_candidates(
         search_m = float(radius_m[members].max())
         for m_off in compatible:
             offer_tree, offer_members = offer_trees[m_off]
-            found = need_tree.sparse_distance_matrix(
-                offer_tree, search_m, output_type="ndarray"
-            )
+            found = need_tree.sparse_distance_matrix(offer_tree, search_m, output_type="ndarray")
             if found.shape[0] == 0:
                 continue
             need_rows = members[found["i"]]
@@ -230,7 +229,7 @@ def find_candidates(
 
     keep = _pair_filters(offers, needs, offer_idx, need_idx)
     offer_idx, need_idx, straight_m = offer_idx[keep], need_idx[keep], straight_m[keep]
-    order = np.lexsort((need_idx, offer_idx))
+    order = np.argsort(offer_idx * len(needs) + need_idx, kind="stable")
     offer_idx, need_idx, straight_m = offer_idx[order], need_idx[order], straight_m[order]
 
     distance_km = straight_m / 1000.0
@@ -304,9 +303,7 @@ def attach_co2(
     return replace(edges, co2=pd.DataFrame(columns))
 
 
-def top_k_mask(
-    offer_idx: IntArray, need_idx: IntArray, cost: FloatArray, *, k: int
-) -> BoolArray:
+def top_k_mask(offer_idx: IntArray, need_idx: IntArray, cost: FloatArray, *, k: int) -> BoolArray:
     """Keep, for every offer and every need, its ``k`` cheapest edges; return the union.
 
     Ties are broken by edge position, so the result is deterministic.
@@ -315,8 +312,8 @@ def top_k_mask(
     --------
     >>> import numpy as np
     >>> o = np.array([0, 0, 0, 1], dtype=np.int32); n = np.array([0, 1, 2, 2], dtype=np.int32)
-    >>> top_k_mask(o, n, np.array([3.0, 1.0, 2.0, 0.5]), k=1).tolist()
-    [False, True, False, True]
+    >>> top_k_mask(o, n, np.array([3.0, 1.0, 2.0, 0.5]), k=1).tolist()  # (0, 0) is need 0's best
+    [True, True, False, True]
     """
     if k < 1:
         raise ValueError(f"top_k {k!r} must be a positive integer")
@@ -371,9 +368,7 @@ def _pair_filters(
     need_idx: npt.NDArray[np.int64],
 ) -> BoolArray:
     """Same family, overlapping windows, different organisations, accepted EWC codes."""
-    keep = (
-        offers["family_code"].to_numpy()[offer_idx] == needs["family_code"].to_numpy()[need_idx]
-    )
+    keep = offers["family_code"].to_numpy()[offer_idx] == needs["family_code"].to_numpy()[need_idx]
     keep &= offers["start_day"].to_numpy()[offer_idx] <= needs["end_day"].to_numpy()[need_idx]
     keep &= needs["start_day"].to_numpy()[need_idx] <= offers["end_day"].to_numpy()[offer_idx]
 
@@ -390,7 +385,8 @@ def _pair_filters(
 
     if "accepted_ewc_codes" in needs.columns:
         keep &= _ewc_accepted(offers, needs, offer_idx, need_idx)
-    return keep
+    result: BoolArray = keep
+    return result
 
 
 def _ewc_accepted(
@@ -401,15 +397,22 @@ def _ewc_accepted(
 ) -> BoolArray:
     from flows.ewc import normalise_ewc_code
 
+    seen: dict[str, str | None] = {}
+
     def canonical(code: Any) -> str | None:
         if code is None or (isinstance(code, float) and math.isnan(code)):
             return None
         text = str(code).strip()
-        return normalise_ewc_code(text) if text else None
+        if text not in seen:
+            seen[text] = normalise_ewc_code(text) if text else None
+        return seen[text]
 
     accepted = needs["accepted_ewc_codes"].to_numpy(dtype=object)
     restricted = np.array(
-        [isinstance(codes, tuple | list | set | frozenset) and len(codes) > 0 for codes in accepted],
+        [
+            isinstance(codes, tuple | list | set | frozenset) and len(codes) > 0
+            for codes in accepted
+        ],
         dtype=bool,
     )
     result = np.ones(offer_idx.shape[0], dtype=bool)
@@ -432,7 +435,14 @@ def _ewc_accepted(
         offer_code_id[i] = cache[code]
     on_restricted = restricted[need_idx]
     keys = need_idx[on_restricted] * 0x1_0000 + offer_code_id[offer_idx[on_restricted]]
-    result[on_restricted] = np.isin(keys, np.asarray(pair_keys, dtype=np.int64))
+    # The accepted (need, code) pairs are few; look the many edge keys up in them by
+    # binary search rather than sorting millions of keys (np.isin).
+    accepted_keys = np.unique(np.asarray(pair_keys, dtype=np.int64))
+    if accepted_keys.size == 0:
+        result[on_restricted] = False
+        return result
+    slot = np.minimum(np.searchsorted(accepted_keys, keys), accepted_keys.size - 1)
+    result[on_restricted] = accepted_keys[slot] == keys
     return result
 
 

@@ -168,7 +168,8 @@ def normalise_listings(
         [FAMILY_BASE_UNIT[f] for f in own_family[keep]], dtype=object
     ).astype(str)
     out["to_flow_unit"] = to_flow[keep]
-    out["quantity_per_year"] = (remaining * to_base * per_year * to_flow)[keep]
+    # Occurrences first: 400 kg x 12 x 0.001 is 4.8, 400 x 0.001 x 12 is 4.800000000000001.
+    out["quantity_per_year"] = (remaining * per_year * to_base * to_flow)[keep]
     out["once"] = frequency[keep] == "once"
     out["start_day"] = _day_numbers(df, "available_from", OPEN_START_DAY)[keep]
     out["end_day"] = _day_numbers(df, "available_until", OPEN_END_DAY)[keep]
@@ -178,6 +179,7 @@ def normalise_listings(
 def _day_numbers(df: pd.DataFrame, column: str, open_value: int) -> np.ndarray:
     if column not in df.columns:
         return np.full(len(df), open_value, dtype="int32")
-    dates = pd.to_datetime(df[column], errors="coerce")
+    dates = pd.to_datetime(df[column], errors="coerce", format="ISO8601")
     days = (dates - pd.Timestamp("1970-01-01")).dt.days
-    return days.fillna(open_value).to_numpy(dtype="int64").astype("int32")
+    result: np.ndarray = days.fillna(open_value).to_numpy(dtype="int64").astype("int32")
+    return result

@@ -177,6 +177,18 @@ def listing_problems(df: pd.DataFrame, *, side: Side) -> list[Problem]:
 # -- helpers -------------------------------------------------------------------------------
 
 
+def _show(value: Any) -> str:
+    """repr() of a cell as the user wrote it: 0.0, not np.float64(0.0)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
+def _positions(mask: Any) -> list[int]:
+    positions: list[int] = np.flatnonzero(np.asarray(mask, dtype=bool)).tolist()
+    return positions
+
+
 def _raise_if_any(problems: list[Problem]) -> None:
     if problems:
         raise ValidationError(problems)
@@ -215,7 +227,7 @@ def _check_identity(df: pd.DataFrame, rows: list[int], side: Side) -> Iterable[P
     for column in ("ref", "organisation"):
         if column not in df.columns:
             continue
-        for position in np.flatnonzero(df[column].map(_is_blank).to_numpy(dtype=bool)):
+        for position in _positions(df[column].map(_is_blank).to_numpy(dtype=bool)):
             yield Problem(f"{side} has no {column}", row=rows[position], column=column)
     if {"ref", "organisation"} <= set(df.columns):
         keys = df[["organisation", "ref"]].astype(str)
@@ -236,18 +248,18 @@ def _check_quantity(df: pd.DataFrame, rows: list[int], side: Side) -> Iterable[P
     if "quantity" in df.columns:
         values = _numeric(df, "quantity")
         bad = ~(values > 0) | ~np.isfinite(values.fillna(0.0))
-        for position in np.flatnonzero(bad.to_numpy(dtype=bool)):
+        for position in _positions(bad.to_numpy(dtype=bool)):
             yield Problem(
-                f"quantity {df['quantity'].iloc[position]!r} is not a positive number",
+                f"quantity {_show(df['quantity'].iloc[position])} is not a positive number",
                 row=rows[position],
                 column="quantity",
             )
     if "committed_quantity" in df.columns:
         values, not_number = _bad_numbers(df, "committed_quantity")
         bad = not_number | (values < 0) | np.isinf(values)
-        for position in np.flatnonzero(bad.to_numpy(dtype=bool)):
+        for position in _positions(bad.to_numpy(dtype=bool)):
             yield Problem(
-                f"committed_quantity {df['committed_quantity'].iloc[position]!r} is not a "
+                f"committed_quantity {_show(df['committed_quantity'].iloc[position])} is not a "
                 "number >= 0",
                 row=rows[position],
                 column="committed_quantity",
@@ -259,9 +271,9 @@ def _check_unit_and_frequency(df: pd.DataFrame, rows: list[int], side: Side) -> 
         if column not in df.columns:
             continue
         bad = ~df[column].isin(allowed).to_numpy(dtype=bool)
-        for position in np.flatnonzero(bad):
+        for position in _positions(bad):
             yield Problem(
-                f"{column} {df[column].iloc[position]!r} is not one of {', '.join(allowed)}",
+                f"{column} {_show(df[column].iloc[position])} is not one of {', '.join(allowed)}",
                 row=rows[position],
                 column=column,
             )
@@ -292,12 +304,12 @@ def _check_coordinates(df: pd.DataFrame, rows: list[int], side: Side) -> Iterabl
             continue
         values = _numeric(df, column)
         bad = ~(values.abs() <= limit)
-        for position in np.flatnonzero(bad.to_numpy(dtype=bool)):
+        for position in _positions(bad.to_numpy(dtype=bool)):
             value = df[column].iloc[position]
             message = (
                 f"{side} has no {column}; give a postcode or coordinates"
                 if _is_blank(value)
-                else f"{column} {value!r} is not a number between -{limit:g} and {limit:g}"
+                else f"{column} {_show(value)} is not a number between -{limit:g} and {limit:g}"
             )
             yield Problem(message, row=rows[position], column=column)
 
@@ -361,11 +373,11 @@ def _check_dates(df: pd.DataFrame, rows: list[int], side: Side) -> Iterable[Prob
     for column in ("available_from", "available_until"):
         if column not in df.columns:
             continue
-        values = pd.to_datetime(df[column], errors="coerce")
+        values = pd.to_datetime(df[column], errors="coerce", format="ISO8601")
         blank = df[column].map(_is_blank).astype(bool)
-        for position in np.flatnonzero((values.isna() & ~blank).to_numpy(dtype=bool)):
+        for position in _positions((values.isna() & ~blank).to_numpy(dtype=bool)):
             yield Problem(
-                f"{column} {df[column].iloc[position]!r} is not a date (YYYY-MM-DD)",
+                f"{column} {_show(df[column].iloc[position])} is not a date (YYYY-MM-DD)",
                 row=rows[position],
                 column=column,
             )
@@ -374,10 +386,10 @@ def _check_dates(df: pd.DataFrame, rows: list[int], side: Side) -> Iterable[Prob
         reversed_window = (parsed["available_until"] < parsed["available_from"]).to_numpy(
             dtype=bool
         )
-        for position in np.flatnonzero(reversed_window):
+        for position in _positions(reversed_window):
             yield Problem(
-                f"available_until {df['available_until'].iloc[position]!r} is before "
-                f"available_from {df['available_from'].iloc[position]!r}",
+                f"available_until {_show(df['available_until'].iloc[position])} is before "
+                f"available_from {_show(df['available_from'].iloc[position])}",
                 row=rows[position],
                 column="available_until",
             )
@@ -385,7 +397,9 @@ def _check_dates(df: pd.DataFrame, rows: list[int], side: Side) -> Iterable[Prob
 
 def _check_side_specific(df: pd.DataFrame, rows: list[int], side: Side) -> Iterable[Problem]:
     choices = (
-        ("current_route", CURRENT_ROUTES) if side == "offer" else ("current_source", CURRENT_SOURCES)
+        ("current_route", CURRENT_ROUTES)
+        if side == "offer"
+        else ("current_source", CURRENT_SOURCES)
     )
     column, allowed = choices
     if column in df.columns:
@@ -405,9 +419,9 @@ def _check_side_specific(df: pd.DataFrame, rows: list[int], side: Side) -> Itera
         out_of_range = (values < 0) if allow_zero else (values <= 0)
         bad = not_number | out_of_range | np.isinf(values)
         allowed_text = "a number >= 0" if allow_zero else "a positive number"
-        for position in np.flatnonzero(bad.to_numpy(dtype=bool)):
+        for position in _positions(bad.to_numpy(dtype=bool)):
             yield Problem(
-                f"{column} {df[column].iloc[position]!r} is not {allowed_text}",
+                f"{column} {_show(df[column].iloc[position])} is not {allowed_text}",
                 row=rows[position],
                 column=column,
             )

@@ -1,0 +1,210 @@
+"""Benchmark of the matching engine on seeded synthetic economies.
+
+Run from the repository root::
+
+    python bench/engine.py --size both --seed 0 --networkx-timeout-s 300
+
+For each size it prints, from one process:
+
+* time per phase of :func:`flows.propose.propose` and the number of candidate edges;
+* peak memory: ``tracemalloc`` (Python and numpy allocations, measured in a second,
+  traced run so the timed run is not slowed) and ``ru_maxrss`` of the process;
+* the ratio of engine time to one raw OR-tools ``SimpleMinCostFlow`` solve of the
+  same candidate graph (same integer arrays, no decomposition);
+* the ratio to the NetworkX solver path, run in a child process with a timeout;
+* net CO2e of the optimum against a greedy baseline in which each need in turn takes
+  the nearest compatible offer with supply left;
+* the objective kept by ``top_k`` pruning (k = 5, 10, 20) against the full optimum.
+
+No test depends on these numbers; ``bench/README.md`` records a run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import platform
+import resource
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flows.allocate import integer_problem, solve_ortools
+from flows.candidates import attach_co2, find_candidates
+from flows.listing_file import split_offers_needs
+from flows.normalise import normalise
+from flows.propose import Params, propose
+from flows.synthetic import generate
+
+SIZES = {"region": 2_000, "national": 100_000}
+
+
+def listings_of(size: str, seed: int) -> pd.DataFrame:
+    economy = generate(size=size, seed=seed, n_listings=SIZES[size])
+    return economy.listings
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def greedy_nearest(
+    supply: np.ndarray,
+    demand: np.ndarray,
+    offer_idx: np.ndarray,
+    need_idx: np.ndarray,
+    distance_km: np.ndarray,
+) -> np.ndarray:
+    """Each need in turn takes the nearest compatible offers with supply left."""
+    left = supply.copy()
+    flow = np.zeros(offer_idx.size)
+    order = np.lexsort((distance_km, need_idx))
+    current_need, wanted = -1, 0.0
+    for e in order.tolist():
+        j = int(need_idx[e])
+        if j != current_need:
+            current_need, wanted = j, float(demand[j])
+        if wanted <= 0:
+            continue
+        i = int(offer_idx[e])
+        amount = min(wanted, float(left[i]))
+        if amount > 0:
+            flow[e] = amount
+            left[i] -= amount
+            wanted -= amount
+    return flow
+
+
+def _networkx_child(listings: pd.DataFrame, queue: Any) -> None:
+    offers, needs = split_offers_needs(listings)
+    started = time.perf_counter()
+    result = propose(offers, needs, Params(solver="networkx"))
+    queue.put(
+        (
+            time.perf_counter() - started,
+            result.timings_s["solve"],
+            result.summary["net_co2e_kg"],
+        )
+    )
+
+
+def run_networkx(listings: pd.DataFrame, timeout_s: float) -> tuple[float, float, float] | None:
+    context = mp.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_networkx_child, args=(listings, queue))
+    child.start()
+    child.join(timeout_s)
+    if child.is_alive():
+        child.terminate()
+        child.join()
+        return None
+    return queue.get() if not queue.empty() else None
+
+
+def bench(size: str, *, seed: int, networkx_timeout_s: float) -> None:
+    print(f"\n== {size}: seed {seed} ==", flush=True)
+    started = time.perf_counter()
+    listings = listings_of(size, seed)
+    offers, needs = split_offers_needs(listings)
+    print(f"generate: {len(listings):,} listings in {time.perf_counter() - started:.1f} s")
+
+    propose(offers.iloc[:50], needs.iloc[:50])  # warm imports (OR-tools, pyproj, scipy)
+    started = time.perf_counter()
+    result = propose(offers, needs)
+    engine_s = time.perf_counter() - started
+    summary = result.summary
+    print(
+        f"engine (co2, ortools): {engine_s:.2f} s end to end; "
+        f"{summary['candidates']:,} candidate edges, {summary['edges_solved']:,} solved, "
+        f"{summary['components']:,} components, {summary['proposals']:,} proposals"
+    )
+    print("  phases (s): " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings_s.items()))
+    print(
+        f"  net CO2e {summary['net_co2e_kg'] / 1000:,.1f} t/yr; loops {summary['loops']}; "
+        f"exchanged {summary['exchanged_per_unit']}; "
+        f"cost error bound {summary['cost_error_bound']:.3g} kg"
+    )
+
+    tracemalloc.start()
+    propose(offers, needs)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(
+        f"  peak memory: tracemalloc {peak / 2**20:,.0f} MiB; process ru_maxrss {rss_mb():,.0f} MiB"
+    )
+
+    # Same candidate graph, one raw OR-tools solve.
+    normal = normalise(offers, needs)
+    edges = attach_co2(find_candidates(normal.offers, normal.needs), normal.offers, normal.needs)
+    assert edges.co2 is not None
+    net = edges.co2["net_co2e_kg_per_unit"].to_numpy()
+    supply = normal.offers["quantity_per_year"].to_numpy()
+    demand = normal.needs["quantity_per_year"].to_numpy()
+    worth = net > 0
+    started = time.perf_counter()
+    problem = integer_problem(
+        supply, demand, edges.offer_idx[worth], edges.need_idx[worth], -net[worth]
+    )
+    raw_flow = solve_ortools(problem)
+    raw_s = time.perf_counter() - started
+    raw_net = float(raw_flow @ net[worth][problem.edge_pos]) / problem.quantity_scale
+    print(
+        f"raw OR-tools solve of the same graph: {raw_s:.2f} s "
+        f"(net CO2e {raw_net / 1000:,.1f} t/yr); "
+        f"engine end to end / raw = {engine_s / raw_s:.2f}x; "
+        f"engine solve phase / raw = {result.timings_s['solve'] / raw_s:.2f}x"
+    )
+
+    outcome = run_networkx(listings, networkx_timeout_s)
+    if outcome is None:
+        print(f"networkx solver: did not finish within {networkx_timeout_s:.0f} s")
+    else:
+        total_s, solve_s, nx_net = outcome
+        print(
+            f"networkx solver: {total_s:.2f} s end to end, solve {solve_s:.2f} s "
+            f"(net CO2e {nx_net / 1000:,.1f} t/yr); networkx / engine = "
+            f"{total_s / engine_s:.1f}x end to end, "
+            f"{solve_s / result.timings_s['solve']:.1f}x solve"
+        )
+
+    greedy = greedy_nearest(supply, demand, edges.offer_idx, edges.need_idx, edges.distance_km)
+    greedy_net = float(greedy @ net)
+    print(
+        f"greedy nearest-compatible baseline: net CO2e {greedy_net / 1000:,.1f} t/yr = "
+        f"{greedy_net / summary['net_co2e_kg']:.1%} of the optimum "
+        f"(moves {greedy.sum():,.0f} flow units vs {result.frame['quantity_flow_unit'].sum():,.0f})"
+    )
+
+    for k in (5, 10, 20):
+        started = time.perf_counter()
+        pruned = propose(offers, needs, Params(top_k=k))
+        pruned_s = time.perf_counter() - started
+        print(
+            f"top_k={k}: {pruned.summary['edges_solved']:,} edges solved, {pruned_s:.2f} s, "
+            f"net CO2e {pruned.summary['net_co2e_kg'] / summary['net_co2e_kg']:.4%} of the optimum"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=["region", "national", "both"], default="both")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--networkx-timeout-s", type=float, default=300.0)
+    args = parser.parse_args()
+    print(
+        f"machine: {platform.machine()}, {mp.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
+    for size in ("region", "national") if args.size == "both" else (args.size,):
+        bench(size, seed=args.seed, networkx_timeout_s=args.networkx_timeout_s)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,514 @@
+"""The engine's front door: from offers and needs to explained, optimal proposals.
+
+:func:`propose` runs the whole pipeline, timing each phase:
+
+1. **validate**: :mod:`flows.validate` checks both frames, every problem at once;
+2. **normalise**: :mod:`flows.normalise` subtracts committed quantities and brings
+   every quantity to a yearly rate in its matching family's base unit;
+3. **candidates**: :mod:`flows.candidates` finds compatible pairs within each need's
+   distance limit with a spatial index;
+4. **co2**: :func:`flows.co2.co2_per_unit`, once, vectorised over all candidates;
+5. **solve**: :mod:`flows.allocate`, an exact min-cost flow per connected component;
+6. **loops**: :func:`flows.loops.assign_loop_ids` over the proposals plus any
+   ``existing`` (agreed) exchanges, so a loop closed with an agreed match counts;
+7. **assemble**: one row per positive flow, with a readable reason in English and Dutch.
+
+Objectives
+----------
+``co2`` (default)
+    Maximise the net CO2e avoided per year. An edge whose net CO2e per unit is not
+    positive can never help and is not proposed.
+``tonnes``
+    Maximise the quantity exchanged, then minimise tonne-km (exact lexicographic
+    order). For units without a mass (energy) road km stands in for tonne-km, so the
+    nearer partner still wins. Within a matching family quantities add up, and families
+    never share a component, so "most quantity" is well defined per family.
+
+Examples
+--------
+>>> import pandas as pd
+>>> from flows.propose import Params, propose
+>>> offers = pd.DataFrame({"ref": ["o1"], "organisation": ["A"], "material": ["metals"],
+...     "quantity": [10.0], "unit": ["t"], "frequency": ["year"], "lat": [52.25],
+...     "lon": [6.16], "current_route": ["landfill"]})
+>>> needs = pd.DataFrame({"ref": ["n1"], "organisation": ["B"], "material": ["metals"],
+...     "quantity": [4.0], "unit": ["t"], "frequency": ["year"], "lat": [52.21],
+...     "lon": [5.96]})
+>>> result = propose(offers, needs, Params(objective="co2"))
+>>> result.frame[["offer_ref", "need_ref", "quantity_per_year", "unit"]].to_dict("records")
+[{'offer_ref': 'o1', 'need_ref': 'n1', 'quantity_per_year': 4.0, 'unit': 't'}]
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from flows.schema import PROPOSAL_COLUMNS
+
+__all__ = [
+    "EXTRA_PROPOSAL_COLUMNS",
+    "PHASES",
+    "Objective",
+    "Params",
+    "Proposals",
+    "propose",
+    "propose_from_listings",
+]
+
+Objective = Literal["co2", "tonnes"]
+SolverName = Literal["ortools", "networkx"]
+
+#: Phases of :func:`propose`, in order; keys of :attr:`Proposals.timings_s`.
+PHASES: Final = ("validate", "normalise", "candidates", "co2", "solve", "loops", "assemble")
+#: Columns the proposals carry beyond :data:`flows.schema.PROPOSAL_COLUMNS`.
+EXTRA_PROPOSAL_COLUMNS: Final = (
+    "reason_nl",
+    "offer_listing_id",
+    "need_listing_id",
+    "flow_unit",
+    "quantity_flow_unit",
+    "production_factor_key",
+    "disposal_factor_key",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Params:
+    """Options of :func:`propose`.
+
+    Attributes
+    ----------
+    objective
+        ``"co2"`` (maximise net CO2e avoided) or ``"tonnes"`` (maximise quantity, then
+        minimise tonne-km).
+    solver
+        ``"ortools"`` (default, fast) or ``"networkx"`` (cross-check, slow).
+    default_max_distance_km
+        Distance limit of needs that give none.
+    circuity
+        Road km per straight km when no road network is given.
+    top_k
+        Keep only each listing's ``k`` best candidate edges (union over offers and
+        needs) before solving; ``None`` keeps all, which guarantees the optimum.
+    road_network
+        A :class:`geo.distance.RoadNetwork` for road distances instead of circuity.
+    progress
+        Show a progress bar on stderr while solving.
+
+    Examples
+    --------
+    >>> Params(objective="tonnes", top_k=10).top_k
+    10
+    >>> Params(objective="money")
+    Traceback (most recent call last):
+    ...
+    ValueError: objective 'money' is not one of 'co2', 'tonnes'
+    """
+
+    objective: Objective = "co2"
+    solver: SolverName = "ortools"
+    default_max_distance_km: float = 50.0
+    circuity: float = 1.3
+    top_k: int | None = None
+    road_network: Any | None = None
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.objective not in ("co2", "tonnes"):
+            raise ValueError(f"objective {self.objective!r} is not one of 'co2', 'tonnes'")
+        if self.solver not in ("ortools", "networkx"):
+            raise ValueError(f"solver {self.solver!r} is not one of 'ortools', 'networkx'")
+        if not (isinstance(self.default_max_distance_km, int | float)) or not (
+            self.default_max_distance_km > 0
+        ):
+            raise ValueError(
+                f"default_max_distance_km {self.default_max_distance_km!r} must be a "
+                "positive number"
+            )
+        if not isinstance(self.circuity, int | float) or not self.circuity >= 1.0:
+            raise ValueError(f"circuity {self.circuity!r} must be a number >= 1")
+        if self.top_k is not None and (
+            isinstance(self.top_k, bool) or not isinstance(self.top_k, int) or self.top_k < 1
+        ):
+            raise ValueError(f"top_k {self.top_k!r} must be a positive integer or None")
+
+
+@dataclass
+class Proposals:
+    """The engine's answer.
+
+    Attributes
+    ----------
+    frame
+        One row per positive flow: the columns of :data:`flows.schema.PROPOSAL_COLUMNS`
+        then :data:`EXTRA_PROPOSAL_COLUMNS`. ``quantity_per_year`` is in the base unit
+        of the need's unit family (``unit``); CO2 columns are kg CO2e per year.
+    summary
+        Totals: ``exchanged_per_unit`` ({unit: quantity per year}), ``net_co2e_kg``,
+        ``tonne_km_saved``, ``loops`` and counts of offers, needs, candidates, proposals.
+    timings_s
+        Seconds per phase (:data:`PHASES`).
+    """
+
+    frame: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+    timings_s: dict[str, float] = field(default_factory=dict)
+
+
+def propose(
+    offers: pd.DataFrame,
+    needs: pd.DataFrame,
+    params: Params | None = None,
+    *,
+    existing: pd.DataFrame | None = None,
+) -> Proposals:
+    """Propose the optimal exchanges between ``offers`` and ``needs``.
+
+    Parameters
+    ----------
+    offers, needs
+        Canonical listing frames (see :mod:`flows.validate`), optionally with
+        ``committed_quantity`` and ``listing_id``.
+    params
+        :class:`Params`; the defaults when ``None``.
+    existing
+        Agreed exchanges (at least ``offer_organisation`` and ``need_organisation``)
+        that count when detecting loops; they are not re-proposed.
+
+    Raises
+    ------
+    flows.errors.ValidationError
+        With every problem of both frames.
+    flows.errors.SolverError
+        If the solver fails (it should not: the model is always feasible).
+    """
+    from flows.allocate import allocate
+    from flows.candidates import attach_co2, find_candidates, top_k_mask
+    from flows.normalise import normalise
+    from flows.validate import validate_listings
+
+    params = params or Params()
+    timings: dict[str, float] = {}
+
+    with _timed(timings, "validate"):
+        validate_listings(offers, needs)
+    with _timed(timings, "normalise"):
+        normal = normalise(offers, needs)
+        offers_n, needs_n = normal.offers, normal.needs
+    with _timed(timings, "candidates"):
+        edges = find_candidates(
+            offers_n,
+            needs_n,
+            circuity=params.circuity,
+            default_max_distance_km=params.default_max_distance_km,
+            road_network=params.road_network,
+        )
+        n_candidates = len(edges)
+    with _timed(timings, "co2"):
+        edges = attach_co2(edges, offers_n, needs_n)
+    with _timed(timings, "solve"):
+        co2 = edges.co2
+        assert co2 is not None
+        if params.objective == "co2":
+            edges = edges.take(co2["net_co2e_kg_per_unit"].to_numpy() > 0)
+        cost = _edge_cost(edges, objective=params.objective)
+        if params.top_k is not None and len(edges):
+            keep = top_k_mask(edges.offer_idx, edges.need_idx, cost, k=params.top_k)
+            edges, cost = edges.take(keep), cost[keep]
+        allocation = allocate(
+            offers_n["quantity_per_year"].to_numpy(dtype=np.float64),
+            needs_n["quantity_per_year"].to_numpy(dtype=np.float64),
+            edges.offer_idx,
+            edges.need_idx,
+            cost,
+            maximise_quantity=params.objective == "tonnes",
+            solver=params.solver,
+            progress=params.progress,
+        )
+        used = np.flatnonzero(allocation.flow > 0)
+        chosen = edges.take(used)
+        flow = allocation.flow[used]
+    with _timed(timings, "assemble"):
+        frame = _assemble(chosen, flow, offers_n, needs_n)
+    with _timed(timings, "loops"):
+        frame = _with_loops(frame, existing)
+    with _timed(timings, "assemble"):
+        frame["reason"], frame["reason_nl"] = _reasons(frame)
+        frame = frame[[*PROPOSAL_COLUMNS, *EXTRA_PROPOSAL_COLUMNS]]
+
+    summary = _summary(
+        frame,
+        offers=len(offers),
+        needs=len(needs),
+        offers_left=len(offers_n),
+        needs_left=len(needs_n),
+        candidates=n_candidates,
+        edges_solved=len(edges),
+        allocation=allocation,
+        params=params,
+    )
+    return Proposals(frame=frame, summary=summary, timings_s=timings)
+
+
+def propose_from_listings(
+    listings: pd.DataFrame,
+    params: Params | None = None,
+    *,
+    existing: pd.DataFrame | None = None,
+) -> Proposals:
+    """Split a canonical listings frame into offers and needs and :func:`propose`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rows = pd.DataFrame({"ref": ["o1", "n1"], "organisation": ["A", "B"],
+    ...     "kind": ["offer", "need"], "material": ["metals", "metals"],
+    ...     "quantity": [10.0, 4.0], "unit": ["t", "t"], "frequency": ["year", "year"],
+    ...     "lat": [52.25, 52.21], "lon": [6.16, 5.96]})
+    >>> len(propose_from_listings(rows).frame)
+    1
+    """
+    from flows.listing_file import split_offers_needs
+
+    offers, needs = split_offers_needs(listings)
+    return propose(offers, needs, params, existing=existing)
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+@contextmanager
+def _timed(timings: dict[str, float], phase: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[phase] = timings.get(phase, 0.0) + time.perf_counter() - start
+
+
+def _edge_cost(edges: Any, *, objective: Objective) -> np.ndarray:
+    """Cost per flow unit the solver minimises (see the module docstring)."""
+    co2 = edges.co2
+    if objective == "co2":
+        cost: np.ndarray = -co2["net_co2e_kg_per_unit"].to_numpy(dtype=np.float64)
+        return cost
+    mass = co2["mass_t_per_unit"].to_numpy(dtype=np.float64)
+    road = edges.road_km.astype(np.float64)
+    tonne_km: np.ndarray = np.where(mass > 0, road * mass, road)
+    return tonne_km
+
+
+def _assemble(
+    edges: Any, flow: np.ndarray, offers: pd.DataFrame, needs: pd.DataFrame
+) -> pd.DataFrame:
+    o = edges.offer_idx
+    n = edges.need_idx
+    co2 = edges.co2
+    rules = edges.rules
+    need_to_flow = needs["to_flow_unit"].to_numpy(dtype=np.float64)[n]
+    mass_t = flow * co2["mass_t_per_unit"].to_numpy()
+    road_km = np.round(edges.road_km.astype(np.float64), 3)
+    production = flow * co2["avoided_production_co2e_kg_per_unit"].to_numpy()
+    disposal = flow * co2["avoided_disposal_co2e_kg_per_unit"].to_numpy()
+    avoided_transport = flow * co2["avoided_transport_co2e_kg_per_unit"].to_numpy()
+
+    def listing_ids(frame: pd.DataFrame, idx: np.ndarray) -> Any:
+        if "listing_id" in frame.columns:
+            return frame["listing_id"].to_numpy(dtype=object)[idx]
+        return np.full(idx.shape[0], None, dtype=object)
+
+    return pd.DataFrame(
+        {
+            "offer_ref": offers["ref"].to_numpy(dtype=object)[o],
+            "need_ref": needs["ref"].to_numpy(dtype=object)[n],
+            "offer_organisation": offers["organisation"].to_numpy(dtype=object)[o],
+            "need_organisation": needs["organisation"].to_numpy(dtype=object)[n],
+            "material": offers["material"].to_numpy(dtype=object)[o],
+            "need_material": needs["material"].to_numpy(dtype=object)[n],
+            "quantity_per_year": flow / need_to_flow,
+            "unit": needs["own_unit"].to_numpy(dtype=object)[n],
+            # float32 in the hot path; metres are plenty in the output.
+            "distance_km": np.round(edges.distance_km.astype(np.float64), 3),
+            "road_km": np.round(road_km, 3),
+            "mass_t_per_year": mass_t,
+            "tonne_km": mass_t * road_km,
+            "tonne_km_saved": flow * co2["tonne_km_saved_per_unit"].to_numpy(),
+            "avoided_production_co2e_kg": production,
+            "avoided_disposal_co2e_kg": disposal,
+            "transport_co2e_kg": flow * co2["transport_co2e_kg_per_unit"].to_numpy(),
+            "avoided_transport_co2e_kg": avoided_transport,
+            "avoided_co2e_kg": production + disposal + avoided_transport,
+            "net_co2e_kg": flow * co2["net_co2e_kg_per_unit"].to_numpy(),
+            "closes_loop": np.zeros(flow.shape[0], dtype=bool),
+            "loop_id": pd.array([None] * flow.shape[0], dtype="object"),
+            "rule": rules["kind"].to_numpy(dtype=object)[edges.rule],
+            "reason": "",
+            "reason_en_rule": rules["reason_en"].to_numpy(dtype=object)[edges.rule],
+            "reason_nl_rule": rules["reason_nl"].to_numpy(dtype=object)[edges.rule],
+            "reason_nl": "",
+            "offer_listing_id": listing_ids(offers, o),
+            "need_listing_id": listing_ids(needs, n),
+            "flow_unit": offers["flow_unit"].to_numpy(dtype=object)[o],
+            "quantity_flow_unit": flow,
+            "production_factor_key": co2["production_factor_key"].to_numpy(dtype=object)
+            if "production_factor_key" in co2.columns
+            else None,
+            "disposal_factor_key": co2["disposal_factor_key"].to_numpy(dtype=object)
+            if "disposal_factor_key" in co2.columns
+            else None,
+        }
+    )
+
+
+def _with_loops(frame: pd.DataFrame, existing: pd.DataFrame | None) -> pd.DataFrame:
+    """Set ``loop_id`` / ``closes_loop`` from the firm graph of proposals plus ``existing``.
+
+    Loop clusters depend only on which firm supplies which, so the (offerer, needer)
+    pairs are deduplicated before :func:`flows.loops.assign_loop_ids` sees them.
+    """
+    if frame.empty:
+        return frame
+    from flows.loops import FIRM_COLUMNS, assign_loop_ids
+
+    firms = list(FIRM_COLUMNS)
+    pairs = frame[firms]
+    if existing is not None and len(existing):
+        missing = [c for c in firms if c not in existing.columns]
+        if missing:
+            raise ValueError(
+                f"existing has no column(s) {', '.join(map(repr, missing))}; it needs "
+                f"{', '.join(map(repr, firms))}"
+            )
+        pairs = pd.concat([pairs, existing[firms]], ignore_index=True)
+    pairs = pairs.dropna().astype(str).drop_duplicates(ignore_index=True)
+    ids = assign_loop_ids(pairs)
+    lookup = dict(
+        zip(
+            zip(pairs["offer_organisation"], pairs["need_organisation"], strict=True),
+            ids.to_numpy(dtype=object),
+            strict=True,
+        )
+    )
+    loop_id = [
+        lookup.get((str(a), str(b)))
+        for a, b in zip(frame["offer_organisation"], frame["need_organisation"], strict=True)
+    ]
+    frame = frame.copy()
+    frame["loop_id"] = pd.Series(loop_id, index=frame.index, dtype=object)
+    frame["closes_loop"] = frame["loop_id"].notna().to_numpy(dtype=bool)
+    return frame
+
+
+def _label(key: Any, lang: str) -> str:
+    from flows.taxonomy import category, is_category
+
+    text = str(key)
+    if is_category(text):
+        return str(getattr(category(text), f"label_{lang}", text) or text)
+    return text
+
+
+def _nl_number(value: float, fmt: str = ",.0f") -> str:
+    """Format a number the Dutch way: 1.234,5 rather than 1,234.5."""
+    return format(value, fmt).replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def _quantity_text(value: float) -> str:
+    return f"{value:,.3f}".rstrip("0").rstrip(".")
+
+
+def _reasons(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
+    labels: dict[tuple[str, str], str] = {}
+
+    def label(key: Any, lang: str) -> str:
+        if (str(key), lang) not in labels:
+            labels[(str(key), lang)] = _label(key, lang)
+        return labels[(str(key), lang)]
+
+    english: list[str] = []
+    dutch: list[str] = []
+    for row in frame.itertuples(index=False):
+        loop_en = (
+            f" It closes a loop of exchanges between firms ({row.loop_id})."
+            if row.closes_loop
+            else ""
+        )
+        loop_nl = (
+            f" Dit sluit een kringloop tussen bedrijven ({row.loop_id})." if row.closes_loop else ""
+        )
+        english.append(
+            f"{row.offer_organisation} offers {label(row.material, 'en')} and "
+            f"{row.need_organisation} needs {label(row.need_material, 'en')}. "
+            f"{_sentence(row.reason_en_rule, 'Compatible materials')} (rule: {row.rule}). "
+            f"{_quantity_text(row.quantity_per_year)} {row.unit} a year over "
+            f"{row.distance_km:.1f} km straight, about {row.road_km:.1f} km by road. "
+            f"It avoids {row.avoided_production_co2e_kg:,.0f} kg CO2e of production, "
+            f"{row.avoided_disposal_co2e_kg:,.0f} kg CO2e of disposal and "
+            f"{row.avoided_transport_co2e_kg:,.0f} kg CO2e of today's supply transport, "
+            f"and costs {row.transport_co2e_kg:,.0f} kg CO2e of transport: "
+            f"net {row.net_co2e_kg:,.0f} kg CO2e avoided a year.{loop_en}"
+        )
+        dutch.append(
+            f"{row.offer_organisation} biedt {label(row.material, 'nl')} aan en "
+            f"{row.need_organisation} zoekt {label(row.need_material, 'nl')}. "
+            f"{_sentence(row.reason_nl_rule, 'Passende materialen')} (regel: {row.rule}). "
+            f"{_nl_number(row.quantity_per_year, ',.3f').rstrip('0').rstrip(',')} {row.unit} "
+            f"per jaar over {_nl_number(row.distance_km, '.1f')} km hemelsbreed, ongeveer "
+            f"{_nl_number(row.road_km, '.1f')} km over de weg. "
+            f"Dit voorkomt {_nl_number(row.avoided_production_co2e_kg)} kg CO2e aan productie, "
+            f"{_nl_number(row.avoided_disposal_co2e_kg)} kg CO2e aan afvalverwerking en "
+            f"{_nl_number(row.avoided_transport_co2e_kg)} kg CO2e aan huidig "
+            f"aanvoertransport, en kost {_nl_number(row.transport_co2e_kg)} kg CO2e aan "
+            f"transport: netto {_nl_number(row.net_co2e_kg)} kg CO2e per jaar vermeden.{loop_nl}"
+        )
+    return english, dutch
+
+
+def _sentence(text: Any, fallback: str) -> str:
+    cleaned = str(text).strip().rstrip(".") if isinstance(text, str) else ""
+    cleaned = cleaned or fallback
+    return cleaned[:1].upper() + cleaned[1:]
+
+
+def _summary(
+    frame: pd.DataFrame,
+    *,
+    offers: int,
+    needs: int,
+    offers_left: int,
+    needs_left: int,
+    candidates: int,
+    edges_solved: int,
+    allocation: Any,
+    params: Params,
+) -> dict[str, Any]:
+    exchanged = frame.groupby("unit", sort=True)["quantity_per_year"].sum()
+    loops = frame["loop_id"].dropna()
+    return {
+        "objective": params.objective,
+        "solver": params.solver,
+        "offers": offers,
+        "needs": needs,
+        "offers_with_quantity_left": offers_left,
+        "needs_with_quantity_left": needs_left,
+        "candidates": candidates,
+        "edges_solved": edges_solved,
+        "components": allocation.n_components,
+        "proposals": len(frame),
+        "exchanged_per_unit": {str(u): float(q) for u, q in exchanged.items()},
+        "mass_t_per_year": float(frame["mass_t_per_year"].sum()),
+        "net_co2e_kg": float(frame["net_co2e_kg"].sum()),
+        "tonne_km": float(frame["tonne_km"].sum()),
+        "tonne_km_saved": float(frame["tonne_km_saved"].sum()),
+        "loops": int(loops.nunique()),
+        "proposals_closing_loops": int(frame["closes_loop"].sum()),
+        "quantity_resolution": 1.0 / allocation.quantity_scale,
+        "cost_error_bound": allocation.cost_error_bound,
+    }

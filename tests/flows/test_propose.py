@@ -1,0 +1,290 @@
+"""The whole pipeline: hand-checked proposals and properties of random instances."""
+
+from __future__ import annotations
+
+import math
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.optimize import linprog
+
+from flows.candidates import attach_co2, find_candidates
+from flows.normalise import normalise
+from flows.propose import PHASES, Params, Proposals, propose, propose_from_listings
+from flows.schema import PROPOSAL_COLUMNS
+from flows.taxonomy import compatibility_table
+
+
+@pytest.fixture(scope="module")
+def three_firms(request):
+    # Firm A offers X (10 t steel at 0 km), firm B offers Y (10 t steel at 20 km east) and
+    # needs Q (10 t metals at 1 km east), firm C needs P (10 t metals at 5 km east).
+    # B cannot supply itself, so Y can only go to P, and Q can only be fed by X.
+    offers_frame = request.getfixturevalue("offers_frame")
+    needs_frame = request.getfixturevalue("needs_frame")
+    offers = offers_frame(
+        dict(ref="X", organisation="A", material="metals.ferrous", at=(0, 0)),
+        dict(ref="Y", organisation="B", material="metals.ferrous", at=(20, 0)),
+    )
+    needs = needs_frame(
+        dict(ref="Q", organisation="B", material="metals", at=(1, 0)),
+        dict(ref="P", organisation="C", material="metals", at=(5, 0)),
+    )
+    return offers, needs
+
+
+def pairs(result: Proposals) -> dict[tuple[str, str], float]:
+    frame = result.frame
+    return {
+        (o, n): q
+        for o, n, q in zip(
+            frame["offer_ref"], frame["need_ref"], frame["quantity_per_year"], strict=True
+        )
+    }
+
+
+@pytest.mark.parametrize("objective", ["co2", "tonnes"])
+@pytest.mark.parametrize("solver", ["ortools", "networkx"])
+def test_three_firms_get_the_allocation_that_serves_both_needs(three_firms, objective, solver):
+    # Every edge avoids CO2 and moving all 20 t is possible only as X -> Q and Y -> P
+    # (X -> P would strand Q). A greedy "nearest offer first" for P would take X (5 km)
+    # and leave Q unserved: 10 t instead of 20 t.
+    offers, needs = three_firms
+    result = propose(offers, needs, Params(objective=objective, solver=solver))
+    assert pairs(result) == {("X", "Q"): 10.0, ("Y", "P"): 10.0}
+    row = result.frame.set_index("need_ref").loc["P"]
+    assert row["distance_km"] == pytest.approx(15.0, abs=1e-3)
+    assert row["road_km"] == pytest.approx(19.5, abs=1e-3)
+    assert row["mass_t_per_year"] == 10.0
+    assert row["tonne_km"] == pytest.approx(195.0, abs=1e-2)
+    assert row["rule"] == "parent_child"
+    assert row["avoided_co2e_kg"] == pytest.approx(
+        row["avoided_production_co2e_kg"]
+        + row["avoided_disposal_co2e_kg"]
+        + row["avoided_transport_co2e_kg"]
+    )
+    assert row["net_co2e_kg"] == pytest.approx(row["avoided_co2e_kg"] - row["transport_co2e_kg"])
+    assert result.summary["exchanged_per_unit"] == {"t": 20.0}
+    assert result.summary["net_co2e_kg"] == pytest.approx(result.frame["net_co2e_kg"].sum())
+    assert result.summary["proposals"] == 2
+    assert set(result.timings_s) == set(PHASES)
+
+
+def test_proposals_have_the_schema_columns_and_readable_reasons(three_firms):
+    offers, needs = three_firms
+    frame = propose(offers, needs).frame
+    assert list(frame.columns[: len(PROPOSAL_COLUMNS)]) == list(PROPOSAL_COLUMNS)
+    reason = frame.set_index("need_ref").loc["P", "reason"]
+    assert reason.startswith("B offers Ferrous metals")
+    assert "(rule: parent_child)" in reason
+    assert "15.0 km straight, about 19.5 km by road" in reason
+    assert "kg CO2e avoided a year" in reason
+    assert "15,0 km hemelsbreed" in frame.set_index("need_ref").loc["P", "reason_nl"]
+
+
+def test_committed_quantity_is_subtracted_before_allocating(offers_frame, needs_frame):
+    offers = offers_frame(dict(organisation="A", quantity=10.0, committed_quantity=6.0))
+    needs = needs_frame(dict(organisation="B", quantity=10.0, committed_quantity=1.0))
+    assert pairs(propose(offers, needs)) == {("o1", "n1"): 4.0}
+
+
+def test_quantities_are_reported_in_the_needs_unit(offers_frame, needs_frame):
+    # 14.2 t of sand a year for a need of 5 m3 a month = 60 m3 = 85.2 t a year (1.42 t/m3).
+    offers = offers_frame(dict(material="minerals.sand", quantity=14.2, unit="t"))
+    needs = needs_frame(dict(material="minerals.sand", quantity=5, unit="m3", frequency="month"))
+    frame = propose(offers, needs).frame
+    assert frame["unit"].tolist() == ["m3"]
+    assert frame["quantity_per_year"].tolist() == pytest.approx([10.0])
+    assert frame["mass_t_per_year"].tolist() == pytest.approx([14.2])
+
+
+def test_existing_agreed_exchanges_close_loops(offers_frame, needs_frame):
+    offers = offers_frame(dict(organisation="A"))
+    needs = needs_frame(dict(organisation="B"))
+    existing = pd.DataFrame({"offer_organisation": ["B"], "need_organisation": ["A"]})
+    alone = propose(offers, needs)
+    together = propose(offers, needs, existing=existing)
+    assert alone.frame["closes_loop"].tolist() == [False]
+    assert together.frame["closes_loop"].tolist() == [True]
+    assert together.frame["loop_id"].tolist() == ["L1"]
+    assert together.summary["loops"] == 1
+    assert "It closes a loop" in together.frame["reason"].iloc[0]
+
+
+def test_propose_from_listings_splits_offers_and_needs(three_firms):
+    offers, needs = three_firms
+    listings = pd.concat([offers, needs.assign(row=needs["row"] + 10)], ignore_index=True)
+    assert pairs(propose_from_listings(listings)) == {("X", "Q"): 10.0, ("Y", "P"): 10.0}
+
+
+def test_frames_with_only_the_required_columns_are_enough():
+    columns = ["ref", "organisation", "material", "quantity", "unit", "frequency", "lat", "lon"]
+    offers = pd.DataFrame([["o1", "A", "metals", 10.0, "t", "year", 52.25, 6.16]], columns=columns)
+    needs = pd.DataFrame([["n1", "B", "metals", 4.0, "t", "year", 52.21, 5.96]], columns=columns)
+    assert pairs(propose(offers, needs)) == {("o1", "n1"): 4.0}
+
+
+def test_nothing_to_match_gives_an_empty_frame_with_all_columns(offers_frame, needs_frame):
+    result = propose(offers_frame(dict(material="glass")), needs_frame(dict(material="metals")))
+    assert result.frame.empty
+    assert list(result.frame.columns[: len(PROPOSAL_COLUMNS)]) == list(PROPOSAL_COLUMNS)
+    assert result.summary["exchanged_per_unit"] == {}
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (dict(objective="money"), "objective 'money' is not one of"),
+        (dict(solver="cplex"), "solver 'cplex' is not one of"),
+        (dict(circuity=0.9), "circuity 0.9 must be a number >= 1"),
+        (dict(top_k=0), "top_k 0 must be a positive integer or None"),
+        (dict(default_max_distance_km=-5), "default_max_distance_km -5 must be a positive"),
+    ],
+)
+def test_params_refuse_bad_values(options, message):
+    with pytest.raises(ValueError, match=message):
+        Params(**options)
+
+
+# -- properties of random instances --------------------------------------------------------
+
+WINDOWS = [
+    (None, None),
+    ("2025-01-01", "2025-06-30"),
+    ("2025-07-01", None),
+    (None, "2025-06-30"),
+    ("2025-07-01", "2025-12-31"),
+]
+MATERIALS = ["metals", "metals.ferrous", "minerals.sand", "minerals.gypsum_fgd", "minerals.gypsum"]
+
+
+@st.composite
+def economies(draw):
+    def listing(kind):
+        quantity = draw(st.integers(1, 30))
+        available_from, available_until = draw(st.sampled_from(WINDOWS))
+        return dict(
+            organisation=draw(st.sampled_from("ABCD")),
+            material=draw(st.sampled_from(MATERIALS)),
+            unit=draw(st.sampled_from(["t", "t", "m3"])),
+            frequency=draw(st.sampled_from(["year", "month", "once"])),
+            quantity=float(quantity),
+            committed_quantity=float(draw(st.integers(0, quantity))),
+            at=(draw(st.integers(-20, 20)), draw(st.integers(-20, 20))),
+            max_distance_km=draw(st.sampled_from([math.nan, 15.0, 30.0])),
+            available_from=available_from,
+            available_until=available_until,
+        )
+
+    n_offers = draw(st.integers(1, 6))
+    n_needs = draw(st.integers(1, 6))
+    return [listing("offer") for _ in range(n_offers)], [listing("need") for _ in range(n_needs)]
+
+
+def candidate_problem(offers, needs):
+    normal = normalise(offers, needs)
+    edges = attach_co2(find_candidates(normal.offers, normal.needs), normal.offers, normal.needs)
+    return normal, edges
+
+
+def lp_best(supply, demand, offer_idx, need_idx, cost):
+    if cost.size == 0:
+        return 0.0
+    a_ub = np.vstack(
+        [
+            (np.arange(supply.size)[:, None] == offer_idx[None, :]).astype(float),
+            (np.arange(demand.size)[:, None] == need_idx[None, :]).astype(float),
+        ]
+    )
+    result = linprog(
+        cost, A_ub=a_ub, b_ub=np.concatenate([supply, demand]), bounds=(0, None), method="highs"
+    )
+    assert result.status == 0
+    return float(result.fun)
+
+
+@settings(max_examples=60, deadline=None)
+@given(economies())
+def test_random_economies_get_feasible_optimal_proposals(offers_frame, needs_frame, economy):
+    offers, needs = offers_frame(*economy[0]), needs_frame(*economy[1])
+    normal, edges = candidate_problem(offers, needs)
+    result = propose(offers, needs)
+    frame = result.frame
+
+    # Never over-allocated, in flow units (after committed quantities are subtracted).
+    used_by_offer = frame.groupby("offer_ref")["quantity_flow_unit"].sum()
+    left = normal.offers.set_index("ref")["quantity_per_year"]
+    assert (used_by_offer <= left.reindex(used_by_offer.index) + 1e-9).all()
+    need_flow = normal.needs.set_index("ref")["quantity_per_year"]
+    used_by_need = frame.groupby("need_ref")["quantity_flow_unit"].sum()
+    assert (used_by_need <= need_flow.reindex(used_by_need.index) + 1e-9).all()
+
+    # Within the need's limit, between different firms, compatible materials, worth it.
+    limit = needs.set_index("ref")["max_distance_km"].fillna(50.0)
+    assert (frame["road_km"] <= limit.reindex(frame["need_ref"]).to_numpy() + 1e-3).all()
+    assert (frame["offer_organisation"] != frame["need_organisation"]).all()
+    compatible = set(
+        zip(compatibility_table()["offered"], compatibility_table()["needed"], strict=True)
+    )
+    assert all(
+        pair in compatible for pair in zip(frame["material"], frame["need_material"], strict=True)
+    )
+    assert (frame["net_co2e_kg"] > 0).all()
+
+    # Availability windows overlap (missing dates are open-ended).
+    windows = {
+        **{
+            f"o{i + 1}": (o["available_from"], o["available_until"])
+            for i, o in enumerate(economy[0])
+        },
+        **{
+            f"n{j + 1}": (n["available_from"], n["available_until"])
+            for j, n in enumerate(economy[1])
+        },
+    }
+    for offer_ref, need_ref in zip(frame["offer_ref"], frame["need_ref"], strict=True):
+        (o_from, o_until), (n_from, n_until) = windows[offer_ref], windows[need_ref]
+        assert (o_from or "0000") <= (n_until or "9999")
+        assert (n_from or "0000") <= (o_until or "9999")
+
+    # Optimal: equal to NetworkX's answer and to the LP over the same candidate edges.
+    networkx = propose(offers, needs, Params(solver="networkx"))
+    bound = result.summary["cost_error_bound"] + 1e-6
+    assert result.summary["net_co2e_kg"] == pytest.approx(
+        networkx.summary["net_co2e_kg"], abs=bound
+    )
+    net = edges.co2["net_co2e_kg_per_unit"].to_numpy()
+    supply = np.floor(np.round(normal.offers["quantity_per_year"].to_numpy() * 1000, 6)) / 1000
+    demand = np.floor(np.round(normal.needs["quantity_per_year"].to_numpy() * 1000, 6)) / 1000
+    best = -lp_best(supply, demand, edges.offer_idx, edges.need_idx, -np.maximum(net, 0.0))
+    assert result.summary["net_co2e_kg"] == pytest.approx(best, abs=bound)
+
+    # top_k pruning stays feasible and can only lose objective.
+    pruned = propose(offers, needs, Params(top_k=1))
+    used = pruned.frame.groupby("offer_ref")["quantity_flow_unit"].sum()
+    assert (used <= left.reindex(used.index) + 1e-9).all()
+    used = pruned.frame.groupby("need_ref")["quantity_flow_unit"].sum()
+    assert (used <= need_flow.reindex(used.index) + 1e-9).all()
+    assert pruned.summary["net_co2e_kg"] <= result.summary["net_co2e_kg"] + bound
+
+
+@settings(max_examples=40, deadline=None)
+@given(economies())
+def test_the_tonnes_objective_moves_the_maximum_flow(offers_frame, needs_frame, economy):
+    offers, needs = offers_frame(*economy[0]), needs_frame(*economy[1])
+    normal, edges = candidate_problem(offers, needs)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(["s", "t"])
+    for i, q in enumerate(normal.offers["quantity_per_year"]):
+        graph.add_edge("s", ("o", i), capacity=round(q * 1000))
+    for j, q in enumerate(normal.needs["quantity_per_year"]):
+        graph.add_edge(("n", j), "t", capacity=round(q * 1000))
+    for i, j in zip(edges.offer_idx, edges.need_idx, strict=True):
+        graph.add_edge(("o", int(i)), ("n", int(j)))
+    max_flow = nx.maximum_flow_value(graph, "s", "t") / 1000
+    result = propose(offers, needs, Params(objective="tonnes"))
+    assert result.frame["quantity_flow_unit"].sum() == pytest.approx(max_flow, abs=1e-6)
