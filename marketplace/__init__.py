@@ -37,6 +37,8 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
     from marketplace import models  # noqa: F401 - registers the tables on the metadata
     from marketplace.extensions import babel, csrf, db, login_manager, migrate
     from marketplace.i18n import select_locale
@@ -58,6 +60,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message_category = "info"
+    login_manager.login_message = _l("Please log in to see this page.")
 
     from marketplace.auth.loader import load_user
 

@@ -28,6 +28,7 @@ from marketplace.matches.forms import ActionForm, DeliveryForm, RunForm
 from marketplace.models import EngineRun, Listing, Match
 from marketplace.services import matching
 from marketplace.services.listings import distance_band, view_of
+from marketplace.templating import fmt_number
 
 bp = Blueprint("matches", __name__, url_prefix="/matches")
 
@@ -80,7 +81,9 @@ def _row(match: Match) -> dict[str, Any]:
         "offer": offer,
         "need": need,
         "distance_hidden": hidden,
-        "road_text": distance_band(match.road_km) if hidden else f"{match.road_km:.1f} km",
+        "road_text": distance_band(match.road_km)
+        if hidden
+        else f"{fmt_number(match.road_km, 1)} km",
     }
 
 
