@@ -93,6 +93,7 @@ import pandas as pd
 from flows.errors import InvalidEWCCode, Problem, UnknownCategory, ValidationError
 from flows.ewc import normalise_ewc_code
 from flows.schema import (
+    CANONICAL_LISTING_COLUMNS,
     CURRENT_ROUTES,
     CURRENT_SOURCES,
     FREQUENCIES,
@@ -144,30 +145,7 @@ XLSX_MAX_INFLATION: Final = 30
 REQUIRED_COLUMNS: Final = ("ref", "kind", "title", "quantity", "unit")
 
 #: Columns of the frame :func:`parse_listings` returns, in order.
-CANONICAL_COLUMNS: Final = (
-    "row",
-    "ref",
-    "organisation",
-    "kind",
-    "title",
-    "material",
-    "ewc_code",
-    "accepted_ewc_codes",
-    "quantity",
-    "unit",
-    "frequency",
-    "postcode",
-    "lat",
-    "lon",
-    "max_distance_km",
-    "available_from",
-    "available_until",
-    "current_route",
-    "current_source",
-    "current_source_km",
-    "visibility",
-    "description",
-)
+CANONICAL_COLUMNS: Final = CANONICAL_LISTING_COLUMNS
 _FLOAT_COLUMNS: Final = frozenset(
     {"quantity", "lat", "lon", "max_distance_km", "current_source_km"}
 )

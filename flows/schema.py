@@ -67,6 +67,15 @@ LISTING_COLUMNS: Final = (
     "description",
 )
 
+#: Columns of a parsed listing frame: the file's columns plus the spreadsheet ``row`` and the
+#: ``accepted_ewc_codes`` tuple of a need (split from its ``ewc_code`` cell).
+CANONICAL_LISTING_COLUMNS: Final = (
+    "row",
+    *LISTING_COLUMNS[: LISTING_COLUMNS.index("ewc_code") + 1],
+    "accepted_ewc_codes",
+    *LISTING_COLUMNS[LISTING_COLUMNS.index("ewc_code") + 1 :],
+)
+
 #: Output columns of the engine's proposals, in order.
 PROPOSAL_COLUMNS: Final = (
     "offer_ref",

@@ -85,7 +85,7 @@ import numpy.typing as npt
 import pandas as pd
 from pyproj import Transformer
 
-from flows.schema import CURRENT_ROUTES, FREQUENCIES, UNITS
+from flows.schema import CANONICAL_LISTING_COLUMNS, CURRENT_ROUTES, FREQUENCIES, UNITS
 
 __all__ = [
     "ANCHORS",
@@ -162,25 +162,7 @@ SYNTHETIC_LISTING_COLUMNS: Final = (
     "ref",
     "organisation",
     "firm_ref",
-    "kind",
-    "title",
-    "material",
-    "ewc_code",
-    "accepted_ewc_codes",
-    "quantity",
-    "unit",
-    "frequency",
-    "postcode",
-    "lat",
-    "lon",
-    "max_distance_km",
-    "available_from",
-    "available_until",
-    "current_route",
-    "current_source",
-    "current_source_km",
-    "visibility",
-    "description",
+    *(c for c in CANONICAL_LISTING_COLUMNS if c not in ("row", "ref", "organisation")),
     "status",
 )
 
