@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from flows.ewc import search_ewc
+from marketplace.auth.forms import apply_service_errors
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.listings.forms import (
@@ -20,7 +22,7 @@ from marketplace.listings.forms import (
     SearchForm,
     StatusForm,
 )
-from marketplace.models import Organisation
+from marketplace.models import Listing, Organisation
 from marketplace.services import listing_import as importer
 from marketplace.services import listings as service
 from marketplace.services.permissions import (
@@ -113,44 +115,29 @@ def _listing_form(**kwargs: Any) -> ListingForm:
     return form
 
 
-def _apply_errors(form: ListingForm, exc: InvalidInput) -> None:
-    for name, messages in exc.errors.items():
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = [*field.errors, *messages]
-        else:
-            form.form_errors.append(" ".join(messages))
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
-def create() -> str | Response:
+def create() -> Response | tuple[str, int]:
     """Create a listing for the user's organisation."""
     org_id = _organisation_id_from_request()
     organisation = db.session.get(Organisation, org_id)
     assert organisation is not None
     form = _listing_form()
     if form.validate_on_submit():
-        try:
-            listing = service.create_listing(
+        saved = _save(
+            form,
+            lambda: service.create_listing(
                 current_user, organisation, form.data_for_service(), publish=form.publish.data
-            )
-        except InvalidInput as exc:
-            db.session.rollback()
-            _apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Listing saved."), "success")
-            return redirect(url_for("listings.detail", listing_id=listing.id))
-    status = 422 if form.errors or form.form_errors else 200
-    return render_template(  # type: ignore[return-value]
-        "listings/form.html", form=form, organisation=organisation, listing=None
-    ), status
+            ),
+        )
+        if saved is not None:
+            return saved
+    return _render_form(form, organisation, None)
 
 
 @bp.route("/<int:listing_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(listing_id: int) -> str | Response:
+def edit(listing_id: int) -> Response | tuple[str, int]:
     """Edit a listing of the user's organisation (coordinators: any, logged)."""
     listing = get_managed_listing(current_user, listing_id)
     if request.method == "GET":
@@ -164,21 +151,40 @@ def edit(listing_id: int) -> str | Response:
     else:
         form = _listing_form()
     if form.validate_on_submit():
-        try:
+
+        def update() -> Listing:
             service.update_listing(current_user, listing, form.data_for_service())
             if form.publish.data and listing.status == "draft":
                 service.set_status(current_user, listing, "active")
-        except InvalidInput as exc:
-            db.session.rollback()
-            _apply_errors(form, exc)
-        else:
-            db.session.commit()
-            flash(_("Listing saved."), "success")
-            return redirect(url_for("listings.detail", listing_id=listing.id))
+            return listing
+
+        saved = _save(form, update)
+        if saved is not None:
+            return saved
+    return _render_form(form, listing.organisation, listing)
+
+
+def _save(form: ListingForm, action: Callable[[], Listing]) -> Response | None:
+    """Run a service call, commit once and redirect; on invalid input show the errors."""
+    try:
+        listing = action()
+    except InvalidInput as exc:
+        db.session.rollback()
+        apply_service_errors(form, exc)
+        return None
+    db.session.commit()
+    flash(_("Listing saved."), "success")
+    return redirect(url_for("listings.detail", listing_id=listing.id))
+
+
+def _render_form(
+    form: ListingForm, organisation: Organisation, listing: Listing | None
+) -> tuple[str, int]:
     status = 422 if form.errors or form.form_errors else 200
-    return render_template(  # type: ignore[return-value]
-        "listings/form.html", form=form, organisation=listing.organisation, listing=listing
-    ), status
+    html = render_template(
+        "listings/form.html", form=form, organisation=organisation, listing=listing
+    )
+    return html, status
 
 
 @bp.post("/<int:listing_id>/status")
