@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from babel.numbers import format_decimal
 from flask_babel import gettext as _
 
 from flows import taxonomy
@@ -31,7 +32,6 @@ from marketplace.services.permissions import (
     can_manage_organisation,
     require_manage,
 )
-from marketplace.templating import fmt_number
 
 #: Fields only meaningful for one kind of listing.
 OFFER_ONLY = ("current_route", "ewc_code")
@@ -400,7 +400,7 @@ def view_of(
     if distance_km is None:
         distance_text = None
     elif reveal:
-        distance_text = f"{fmt_number(distance_km, 1)} km"
+        distance_text = f"{format_decimal(distance_km, format='#,##0.0', locale=lang)} km"
     else:
         distance_text = distance_band(distance_km)
     return ListingView(
