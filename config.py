@@ -79,6 +79,7 @@ class Config:
     DEFAULT_MAX_DISTANCE_KM = 50.0
     ROAD_CIRCUITY = 1.3
     ENGINE_TOP_K: int | None = None
+    ROAD_GRAPHML: str | None = None  # GraphML road network (OSMnx) for true road distances
     # Imports.
     IMPORT_MAX_BYTES = 5_000_000
     IMPORT_MAX_ROWS = 10_000
@@ -101,6 +102,8 @@ class Config:
             env, "RESTSTROOM_DEFAULT_MAX_DISTANCE_KM", cls.DEFAULT_MAX_DISTANCE_KM
         )
         settings["ROAD_CIRCUITY"] = _float(env, "RESTSTROOM_ROAD_CIRCUITY", cls.ROAD_CIRCUITY)
+        if env.get("RESTSTROOM_ROAD_GRAPHML"):
+            settings["ROAD_GRAPHML"] = env["RESTSTROOM_ROAD_GRAPHML"]
         if env.get("RESTSTROOM_ENGINE_TOP_K"):
             settings["ENGINE_TOP_K"] = _int(env, "RESTSTROOM_ENGINE_TOP_K", 1)
         settings["IMPORT_MAX_BYTES"] = _int(

@@ -82,6 +82,12 @@ MAX_FILE_ROWS: Final = 2_000_000
     help="Road km per straight km.",
 )
 @click.option(
+    "--road-graphml",
+    type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path),
+    default=None,
+    help="Road network (GraphML as OSMnx writes it) for true road distances.",
+)
+@click.option(
     "--progress/--no-progress",
     default=None,
     help=f"Progress bar on stderr (default: on from {PROGRESS_MIN_LISTINGS:,} listings).",
@@ -94,12 +100,14 @@ def match_command(
     max_distance_km: float,
     top_k: int | None,
     circuity: float,
+    road_graphml: Path | None,
     progress: bool | None,
 ) -> None:
     """Propose the optimal exchanges between the offers and needs in LISTINGS."""
     from flows.errors import FlowsError, SolverError, ValidationError
     from flows.listing_file import parse_listings, read_listing_file, split_offers_needs
     from flows.propose import Params, propose
+    from geo.errors import GeoError
 
     started = time.perf_counter()
     try:
@@ -108,12 +116,18 @@ def match_command(
         frame = parse_listings(raw, require_organisation=True)
         offers, needs = split_offers_needs(frame)
         read_s = time.perf_counter() - started
+        road_network = None
+        if road_graphml is not None:
+            from geo.distance import RoadNetwork
+
+            road_network = RoadNetwork.from_graphml(road_graphml)
         params = Params(
             objective=objective,  # type: ignore[arg-type]
             solver=solver,  # type: ignore[arg-type]
             default_max_distance_km=max_distance_km,
             circuity=circuity,
             top_k=top_k,
+            road_network=road_network,
             progress=progress if progress is not None else len(frame) >= PROGRESS_MIN_LISTINGS,
         )
         result = propose(offers, needs, params)
@@ -125,7 +139,7 @@ def match_command(
     except SolverError as error:
         click.echo(f"{listings}: the solver failed: {error}", err=True)
         raise SystemExit(1) from None
-    except FlowsError as error:
+    except (FlowsError, GeoError) as error:
         click.echo(f"{listings}: {error}", err=True)
         raise SystemExit(2) from None
 

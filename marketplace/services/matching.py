@@ -8,6 +8,7 @@ out are marked ``superseded``; agreed, active and completed matches are never to
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -79,11 +80,21 @@ def engine_params(**overrides: Any) -> Params:
         "circuity": config["ROAD_CIRCUITY"],
         "top_k": config["ENGINE_TOP_K"],
     }
+    if config.get("ROAD_GRAPHML"):
+        values["road_network"] = _road_network(str(config["ROAD_GRAPHML"]))
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:
         return Params(**values)
     except (TypeError, ValueError) as exc:
         raise InvalidInput(str(exc)) from None
+
+
+@functools.cache
+def _road_network(path: str) -> Any:
+    """The configured road network, loaded once per process."""
+    from geo.distance import RoadNetwork
+
+    return RoadNetwork.from_graphml(path)
 
 
 def start_run(params: Params, *, started_by: User | None = None) -> EngineRun:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
 
 from flows.cli import main
@@ -73,3 +74,31 @@ def test_bad_options_are_refused_by_click(tmp_path):
     result, _ = run(tmp_path, GOOD_FILE, "--circuity", "0.5")
     assert result.exit_code == 2
     assert "circuity" in result.stderr.lower()
+
+
+def test_a_road_network_gives_true_road_distances(tmp_path):
+    from tests.geo.test_road_network import A, C, _graphml
+
+    graph = tmp_path / "roads.graphml"
+    graph.write_text(_graphml(), encoding="utf-8")
+    # The offer sits on node A, the need on node C: the shortest road is A-B-C, 1.6 km,
+    # while the straight line is about 1.36 km (and x1.3 would be about 1.77 km).
+    content = (
+        "ref,organisation,kind,title,material,ewc_code,quantity,unit,frequency,lat,lon,"
+        "max_distance_km,current_route\n"
+        f"X,Alpha BV,offer,Scrap steel,metals.ferrous,17 04 05,10,t,year,{A[1]},{A[0]},,landfill\n"
+        f"Q,Beta BV,need,Steel,metals.ferrous,,4,t,year,{C[1]},{C[0]},5,\n"
+    )
+    result, out = run(tmp_path, content, "--road-graphml", str(graph))
+    assert result.exit_code == 0, result.output
+    proposals = pd.read_csv(out)
+    assert len(proposals) == 1
+    assert proposals.loc[0, "road_km"] == pytest.approx(1.6, abs=1e-6)
+    assert proposals.loc[0, "distance_km"] < 1.6
+
+
+def test_a_broken_road_network_file_is_refused_with_exit_2(tmp_path):
+    graph = tmp_path / "roads.graphml"
+    graph.write_text("<graphml>not a graph</graphml>", encoding="utf-8")
+    result, _ = run(tmp_path, GOOD_FILE, "--road-graphml", str(graph))
+    assert result.exit_code == 2, result.output

@@ -506,3 +506,22 @@ def test_members_and_visitors_cannot_run_the_engine(
         expected = 302
     assert client.post("/matches/runs", data={"objective": "co2"}).status_code == expected
     assert count(EngineRun) == 0
+
+
+def test_a_configured_road_network_is_loaded_once_for_the_engine(
+    app: Flask, db_session: Any, tmp_path: Any
+) -> None:
+    from geo.distance import RoadNetwork
+    from tests.geo.test_road_network import _graphml
+
+    graph = tmp_path / "roads.graphml"
+    graph.write_text(_graphml(), encoding="utf-8")
+    app.config["ROAD_GRAPHML"] = str(graph)
+    try:
+        first = matching.engine_params()
+        second = matching.engine_params(objective="tonnes")
+    finally:
+        app.config["ROAD_GRAPHML"] = None
+    assert isinstance(first.road_network, RoadNetwork)
+    assert second.road_network is first.road_network
+    assert matching.engine_params().road_network is None
