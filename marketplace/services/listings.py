@@ -17,6 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 from babel.numbers import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from flows import taxonomy
 from flows.schema import STATUSES
@@ -36,6 +37,14 @@ from marketplace.services.permissions import (
 #: Fields only meaningful for one kind of listing.
 OFFER_ONLY = ("current_route", "ewc_code")
 NEED_ONLY = ("max_distance_km", "current_source", "current_source_km", "accepted_ewc_codes")
+
+#: Listing statuses as users read them.
+STATUS_LABELS = {
+    "draft": _l("draft"),
+    "active": _l("active"),
+    "paused": _l("paused"),
+    "closed": _l("closed"),
+}
 
 #: Status changes a firm may make: from -> allowed targets.
 TRANSITIONS = {
@@ -293,8 +302,8 @@ def set_status(actor: User, listing: Listing, status: str) -> Listing:
         raise InvalidInput(
             _(
                 "A %(current)s listing cannot become %(target)s.",
-                current=listing.status,
-                target=status,
+                current=STATUS_LABELS.get(listing.status, listing.status),
+                target=STATUS_LABELS.get(status, status),
             )
         )
     previous = listing.status

@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from flows import Params, propose
 from flows.errors import FlowsError
@@ -47,6 +48,16 @@ BREAKDOWN_COLUMNS = (
     "need_material",
 )
 
+
+#: Match statuses as users read them.
+MATCH_STATUS_LABELS = {
+    "proposed": _l("proposed"),
+    "agreed": _l("agreed"),
+    "active": _l("active"),
+    "completed": _l("completed"),
+    "declined": _l("declined"),
+    "superseded": _l("superseded"),
+}
 
 COUNT_KEYS = (
     "offers",
@@ -281,7 +292,10 @@ def accept(user: User, match: Match) -> Match:
         raise PermissionDenied()
     if match.status != "proposed":
         raise InvalidInput(
-            _("Only a proposed match can be accepted; this one is %(status)s.", status=match.status)
+            _(
+                "Only a proposed match can be accepted; this one is %(status)s.",
+                status=MATCH_STATUS_LABELS[match.status],
+            )
         )
     now = datetime.now(UTC)
     if "offer" in sides and match.offer_accepted_at is None:
@@ -300,7 +314,10 @@ def decline(user: User, match: Match) -> Match:
         raise PermissionDenied()
     if match.status != "proposed":
         raise InvalidInput(
-            _("Only a proposed match can be declined; this one is %(status)s.", status=match.status)
+            _(
+                "Only a proposed match can be declined; this one is %(status)s.",
+                status=MATCH_STATUS_LABELS[match.status],
+            )
         )
     match.status = "declined"
     db.session.flush()
