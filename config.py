@@ -1,8 +1,10 @@
 """Configuration classes, read from the environment once when the app is created.
 
-``RESTSTROOM_CONFIG`` chooses the class (``development``, ``testing``, ``production``);
-``DATABASE_URL`` and ``SECRET_KEY`` are required in production, which refuses to
-start without them and names the missing variable.
+``RESTSTROOM_CONFIG`` chooses the class (``development``, ``testing``, ``production``).
+Without it the app fails closed: it runs as production whenever ``DATABASE_URL`` is set,
+and as development only on the embedded SQLite default. ``DATABASE_URL``, ``SECRET_KEY``
+and ``RESTSTROOM_BASE_URL`` are required in production, which refuses to start without
+them and names the missing variable.
 """
 
 from __future__ import annotations
@@ -72,6 +74,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
     LANGUAGES: ClassVar[tuple[str, ...]] = ("nl", "en")
     MAIL_SENDER = "Reststroom <no-reply@reststroom.localhost>"
+    # Links in e-mails are built from this, never from the request's Host header.
+    BASE_URL: str | None = None
     SMTP_HOST: str | None = None
     SMTP_PORT = 25
     PASSWORD_RESET_MAX_AGE_S = 3600
@@ -95,6 +99,8 @@ class Config:
             settings["SECRET_KEY"] = env["SECRET_KEY"]
         if env.get("DATABASE_URL"):
             settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
+        if env.get("RESTSTROOM_BASE_URL"):
+            settings["BASE_URL"] = env["RESTSTROOM_BASE_URL"].rstrip("/")
         if env.get("SMTP_HOST"):
             settings["SMTP_HOST"] = env["SMTP_HOST"]
             settings["SMTP_PORT"] = _int(env, "SMTP_PORT", 25)
@@ -150,16 +156,19 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls, settings: dict[str, Any], environ: Mapping[str, str]) -> None:
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not environ.get(name)]
+        required = ("SECRET_KEY", "DATABASE_URL", "RESTSTROOM_BASE_URL")
+        missing = [name for name in required if not environ.get(name)]
         if missing:
             raise ConfigError(
                 "production configuration needs the environment variable(s) "
                 + ", ".join(missing)
                 + "; set them before starting the app"
             )
-        if environ["SECRET_KEY"] == DEV_SECRET_KEY or len(environ["SECRET_KEY"]) < 16:
+        key = environ["SECRET_KEY"]
+        if key == DEV_SECRET_KEY or len(key.strip()) < 16 or len(set(key)) < 8:
             raise ConfigError(
-                "SECRET_KEY is the development default or shorter than 16 characters; "
+                "SECRET_KEY is the development default, shorter than 16 characters or too "
+                "repetitive; "
                 "generate one with: python -c 'import secrets; print(secrets.token_hex(32))'"
             )
 
@@ -176,7 +185,9 @@ def load_config(
 ) -> dict[str, Any]:
     """Pick the config class by name or ``RESTSTROOM_CONFIG`` and read the environment once."""
     env = os.environ if environ is None else environ
-    chosen = name or env.get("RESTSTROOM_CONFIG") or "development"
+    # Fail closed: a configured database means a deployment, unless said otherwise.
+    default = "production" if env.get("DATABASE_URL") else "development"
+    chosen = name or env.get("RESTSTROOM_CONFIG") or default
     try:
         cls = CONFIGS[chosen]
     except KeyError:

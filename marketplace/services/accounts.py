@@ -284,6 +284,10 @@ def request_password_reset(
 
 
 def _default_reset_link(token: str) -> str:
+    base_url = current_app.config.get("BASE_URL")
+    if base_url:
+        # Never from the Host header: a forged Host would send the token to another site.
+        return str(base_url).rstrip("/") + url_for("auth.reset_password", token=token)
     return url_for("auth.reset_password", token=token, _external=True)
 
 

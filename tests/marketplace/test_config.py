@@ -8,34 +8,48 @@ from config import DEV_SECRET_KEY, ConfigError, load_config
 
 GOOD_KEY = "0123456789abcdef0123456789abcdef"
 PG_URL = "postgresql://reststroom@db.example/reststroom"
+BASE_URL = "https://reststroom.example.nl"
 
 
 def test_production_without_secret_key_names_the_missing_variable() -> None:
     with pytest.raises(ConfigError, match=r"SECRET_KEY") as info:
-        load_config("production", {"DATABASE_URL": PG_URL})
+        load_config("production", {"DATABASE_URL": PG_URL, "RESTSTROOM_BASE_URL": BASE_URL})
     assert "DATABASE_URL" not in str(info.value)
 
 
 def test_production_without_database_url_names_the_missing_variable() -> None:
     with pytest.raises(ConfigError, match=r"DATABASE_URL") as info:
-        load_config("production", {"SECRET_KEY": GOOD_KEY})
+        load_config("production", {"SECRET_KEY": GOOD_KEY, "RESTSTROOM_BASE_URL": BASE_URL})
     assert "SECRET_KEY" not in str(info.value)
 
 
+def test_production_without_a_base_url_names_it() -> None:
+    # Links in e-mails must not come from the request's Host header.
+    with pytest.raises(ConfigError, match=r"RESTSTROOM_BASE_URL"):
+        load_config("production", {"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG_URL})
+
+
 def test_production_without_either_names_both() -> None:
-    with pytest.raises(ConfigError, match=r"SECRET_KEY, DATABASE_URL"):
+    with pytest.raises(ConfigError, match=r"SECRET_KEY, DATABASE_URL, RESTSTROOM_BASE_URL"):
         load_config("production", {})
 
 
-@pytest.mark.parametrize("key", [DEV_SECRET_KEY, "short"])
-def test_production_refuses_the_development_key_and_short_keys(key: str) -> None:
-    with pytest.raises(ConfigError, match=r"SECRET_KEY is the development default or shorter"):
-        load_config("production", {"SECRET_KEY": key, "DATABASE_URL": PG_URL})
+@pytest.mark.parametrize("key", [DEV_SECRET_KEY, "short", " " * 32, "ab" * 16])
+def test_production_refuses_the_development_key_and_weak_keys(key: str) -> None:
+    with pytest.raises(ConfigError, match=r"SECRET_KEY is the development default, shorter"):
+        load_config(
+            "production",
+            {"SECRET_KEY": key, "DATABASE_URL": PG_URL, "RESTSTROOM_BASE_URL": BASE_URL},
+        )
 
 
 def test_production_with_its_variables_uses_them_and_secure_cookies() -> None:
-    settings = load_config("production", {"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG_URL})
+    settings = load_config(
+        "production",
+        {"SECRET_KEY": GOOD_KEY, "DATABASE_URL": PG_URL, "RESTSTROOM_BASE_URL": BASE_URL + "/"},
+    )
     assert settings["SECRET_KEY"] == GOOD_KEY
+    assert settings["BASE_URL"] == BASE_URL
     assert settings["SQLALCHEMY_DATABASE_URI"] == (
         "postgresql+psycopg://reststroom@db.example/reststroom"
     )
@@ -64,10 +78,21 @@ def test_an_unknown_config_name_is_quoted_with_the_allowed_names() -> None:
     )
 
 
-def test_the_config_name_defaults_to_development() -> None:
+def test_the_config_name_defaults_to_development_on_the_embedded_database() -> None:
     settings = load_config(environ={})
     assert settings["DEBUG"] is True
     assert settings["SECRET_KEY"] == DEV_SECRET_KEY
+
+
+def test_a_configured_database_without_a_config_name_runs_as_production() -> None:
+    # Fail closed: a deployment that forgets RESTSTROOM_CONFIG never gets the dev key.
+    with pytest.raises(ConfigError, match=r"SECRET_KEY"):
+        load_config(environ={"DATABASE_URL": PG_URL, "RESTSTROOM_BASE_URL": BASE_URL})
+    settings = load_config(
+        environ={"DATABASE_URL": PG_URL, "SECRET_KEY": GOOD_KEY, "RESTSTROOM_BASE_URL": BASE_URL}
+    )
+    assert settings["DEBUG"] is False
+    assert settings["SESSION_COOKIE_SECURE"] is True
 
 
 @pytest.mark.parametrize(
