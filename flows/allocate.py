@@ -291,10 +291,25 @@ def solve_ortools(problem: IntegerProblem) -> IntArray:
     This is the reference the benchmark compares the engine with; the engine itself uses
     the same construction per batch of components.
     """
-    return _ortools_batch(problem, np.arange(problem.offer_idx.shape[0]))
+    edges = np.arange(problem.offer_idx.shape[0])
+    return _ortools_batch(problem, edges, _local(problem, edges))
 
 
 # -- decomposition -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Local:
+    """The offers and needs of one solve and its arcs, numbered 0..a-1 and a..a+b-1.
+
+    ``offers`` and ``needs`` are in index order; ``tail`` / ``head`` give, per edge of
+    the solve, the local number of its offer and of its need.
+    """
+
+    offers: IntArray
+    needs: IntArray
+    tail: IntArray
+    head: IntArray
 
 
 def _solve_by_component(
@@ -311,8 +326,13 @@ def _solve_by_component(
         shape=(n_nodes, n_nodes),
     ).tocsr()
     _, labels = connected_components(graph, directed=False)
-    edge_label = labels[problem.offer_idx]
-    _, comp_of_edge, comp_size = np.unique(edge_label, return_inverse=True, return_counts=True)
+    # Number the components that have edges in label order, as np.unique would, but by
+    # counting rather than sorting millions of edges.
+    edges_per_label = np.bincount(labels[problem.offer_idx], minlength=n_nodes)
+    has_edges = edges_per_label > 0
+    comp_of_node = np.where(has_edges, np.cumsum(has_edges) - 1, -1)[labels]
+    comp_of_edge = comp_of_node[problem.offer_idx]
+    comp_size = edges_per_label[has_edges]
     n_components = int(comp_size.shape[0])
 
     trivial = np.zeros(n_edges, dtype=bool)
@@ -324,13 +344,27 @@ def _solve_by_component(
         flow[worth] = problem.capacity[worth]
     n_trivial = int(np.count_nonzero(trivial))
 
+    # The other edges grouped by component, in edge order within each (a stable sort).
     rest = np.flatnonzero(~trivial)
-    order = rest[np.lexsort((rest, comp_of_edge[rest]))]
+    order = rest[np.argsort(comp_of_edge[rest], kind="stable")]
     if order.size == 0:
         return flow, n_components, n_trivial
     comp_sorted = comp_of_edge[order]
     starts = np.r_[0, np.flatnonzero(comp_sorted[1:] != comp_sorted[:-1]) + 1]
     ends = np.r_[starts[1:], order.size]
+    if solver == "ortools":
+        batches = list(_batches(starts, ends))
+    else:
+        batches = [(int(lo), int(hi), 1) for lo, hi in zip(starts, ends, strict=True)]
+    # The batch each component, and so each offer and need, is solved in (-1: none). A
+    # node without edges has component -1, which picks the extra last slot.
+    batch_of_comp = np.full(n_components + 1, -1, dtype=np.int64)
+    batch_of_comp[comp_sorted[starts]] = np.repeat(
+        np.arange(len(batches)), [count for _, _, count in batches]
+    )
+    batch_of_node = batch_of_comp[comp_of_node]
+    offers = _Numbering(batch_of_node[:n_o], len(batches))
+    needs = _Numbering(batch_of_node[n_o:], len(batches))
 
     from tqdm import tqdm
 
@@ -343,17 +377,43 @@ def _solve_by_component(
         unit="component",
         leave=False,
     ) as bar:
-        if solver == "ortools":
-            for lo, hi, count in _batches(starts, ends):
-                edges = order[lo:hi]
-                flow[edges] = _ortools_batch(problem, edges)
-                bar.update(count)
-        else:
-            for lo, hi in zip(starts, ends, strict=True):
-                edges = order[lo:hi]
-                flow[edges] = _networkx_component(problem, edges)
-                bar.update(1)
+        for batch, (lo, hi, count) in enumerate(batches):
+            edges = order[lo:hi]
+            batch_offers = offers.members(batch)
+            local = _Local(
+                offers=batch_offers,
+                needs=needs.members(batch),
+                tail=offers.local[problem.offer_idx[edges]],
+                head=needs.local[problem.need_idx[edges]] + batch_offers.size,
+            )
+            if solver == "ortools":
+                flow[edges] = _ortools_batch(problem, edges, local)
+            else:
+                flow[edges] = _networkx_component(problem, edges, local)
+            bar.update(count)
     return flow, n_components, n_trivial
+
+
+class _Numbering:
+    """Offers (or needs) grouped by the batch they are solved in, numbered within it.
+
+    Within a batch the nodes keep their index order, so ``local`` is the rank of a node
+    among the nodes of its batch: what ``np.unique(..., return_inverse=True)`` over the
+    batch's edges gives (every node of a batch has an edge in it), for all batches at
+    once.
+    """
+
+    def __init__(self, batch_of_node: IntArray, n_batches: int) -> None:
+        by_batch = np.argsort(batch_of_node, kind="stable")
+        self._nodes: IntArray = by_batch.astype(np.int64)
+        self._bounds = np.searchsorted(batch_of_node[by_batch], np.arange(n_batches + 1))
+        self.local: IntArray = np.empty(batch_of_node.shape[0], dtype=np.int64)
+        self.local[by_batch] = np.arange(by_batch.shape[0])
+        self.local -= self._bounds[np.maximum(batch_of_node, 0)]
+
+    def members(self, batch: int) -> IntArray:
+        """The nodes solved in ``batch``, in index order."""
+        return self._nodes[self._bounds[batch] : self._bounds[batch + 1]]
 
 
 def _batches(starts: IntArray, ends: IntArray) -> Iterator[tuple[int, int, int]]:
@@ -368,19 +428,22 @@ def _batches(starts: IntArray, ends: IntArray) -> Iterator[tuple[int, int, int]]
     yield lo, int(ends[-1]), count
 
 
-def _local(
-    problem: IntegerProblem, edges: IntArray
-) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+def _local(problem: IntegerProblem, edges: IntArray) -> _Local:
     """Renumber the offers and needs of a set of edges 0..a-1 and a..a+b-1."""
     offers, o_local = np.unique(problem.offer_idx[edges], return_inverse=True)
     needs, n_local = np.unique(problem.need_idx[edges], return_inverse=True)
-    return offers, needs, o_local.astype(np.int64), n_local.astype(np.int64) + offers.size
+    return _Local(
+        offers=offers,
+        needs=needs,
+        tail=o_local.astype(np.int64),
+        head=n_local.astype(np.int64) + offers.size,
+    )
 
 
-def _ortools_batch(problem: IntegerProblem, edges: IntArray) -> IntArray:
+def _ortools_batch(problem: IntegerProblem, edges: IntArray, local: _Local) -> IntArray:
     from ortools.graph.python import min_cost_flow
 
-    offers, needs, tail, head = _local(problem, edges)
+    offers, needs, tail, head = local.offers, local.needs, local.tail, local.head
     a, b = offers.size, needs.size
     supply = problem.supply[offers]
     demand = problem.demand[needs]
@@ -413,10 +476,10 @@ def _ortools_batch(problem: IntegerProblem, edges: IntArray) -> IntArray:
     return result
 
 
-def _networkx_component(problem: IntegerProblem, edges: IntArray) -> IntArray:
+def _networkx_component(problem: IntegerProblem, edges: IntArray, local: _Local) -> IntArray:
     import networkx as nx
 
-    offers, needs, tail, head = _local(problem, edges)
+    offers, needs, tail, head = local.offers, local.needs, local.tail, local.head
     a, b = offers.size, needs.size
     supply = problem.supply[offers]
     demand = problem.demand[needs]

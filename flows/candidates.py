@@ -275,7 +275,9 @@ def attach_co2(
     def per_edge(frame: pd.DataFrame, column: str, idx: IntArray) -> pd.Categorical:
         values = frame[column] if column in frame.columns else pd.Series([None] * len(frame))
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        return pd.Categorical.from_codes(codes[idx], categories=pd.Index(uniques))
+        # Narrow the codes before spreading them over the edges, not after.
+        small = codes.astype(np.min_scalar_type(-len(uniques) - 1), copy=False)
+        return pd.Categorical.from_codes(small[idx], categories=pd.Index(uniques))
 
     source_km = (
         pd.to_numeric(needs["current_source_km"], errors="coerce").to_numpy(dtype=np.float64)[n]
@@ -300,7 +302,9 @@ def attach_co2(
     missing = [c for c in CO2_COLUMNS if c not in columns]
     if missing:
         raise KeyError(f"co2_per_unit returned no column(s) {', '.join(missing)}")
-    return replace(edges, co2=pd.DataFrame(columns))
+    # The result's columns are ours alone: share them rather than copy ~10 x 8 bytes
+    # per edge into one block.
+    return replace(edges, co2=pd.DataFrame(columns, copy=False))
 
 
 def top_k_mask(offer_idx: IntArray, need_idx: IntArray, cost: FloatArray, *, k: int) -> BoolArray:
@@ -425,14 +429,16 @@ def _ewc_accepted(
             norm = canonical(code)
             if norm is not None:
                 pair_keys.append(int(j) * 0x1_0000 + code_ids.setdefault(norm, len(code_ids)))
-    offer_codes = offers["ewc_code"] if "ewc_code" in offers.columns else pd.Series([None] * 0)
     offer_code_id = np.full(len(offers), 0xFFFF, dtype=np.int64)  # never accepted
-    cache: dict[Any, int] = {}
-    for i, code in enumerate(offer_codes):
-        if code not in cache:
+    if "ewc_code" in offers.columns:
+
+        def code_id(code: Any) -> int:
             norm = canonical(code)
-            cache[code] = code_ids.get(norm, 0xFFFF) if norm is not None else 0xFFFF
-        offer_code_id[i] = cache[code]
+            return 0xFFFF if norm is None else code_ids.get(norm, 0xFFFF)
+
+        # Normalise each distinct code once; the last entry serves code -1 (missing).
+        codes, uniques = pd.factorize(offers["ewc_code"].to_numpy(dtype=object))
+        offer_code_id = np.array([*map(code_id, uniques), 0xFFFF], dtype=np.int64)[codes]
     on_restricted = restricted[need_idx]
     keys = need_idx[on_restricted] * 0x1_0000 + offer_code_id[offer_idx[on_restricted]]
     # The accepted (need, code) pairs are few; look the many edge keys up in them by

@@ -156,6 +156,8 @@ _BASIS_OF_UNIT: Final = {"kg CO2e/t": 0, "kg CO2e/m3": 1, "kg CO2e/MWh": 2}
 _MASS_T_OF_UNIT: Final = {"t": 1.0, "kg": 0.001}
 
 FloatArray = npt.NDArray[np.float64]
+#: Integer codes of categories, -1 for missing (any signed integer type).
+Codes = npt.NDArray[np.signedinteger[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,31 +350,34 @@ def _as_1d(name: str, values: Any, problems: list[Problem]) -> Any:
     return np.asarray(values, dtype=object)
 
 
-def _codes(values: Any) -> tuple[npt.NDArray[np.intp], list[object]]:
-    """Integer codes and the distinct values that occur; categoricals are not expanded."""
+def _codes(values: Any) -> tuple[Codes, list[object]]:
+    """Integer codes and the distinct values that occur; categoricals are not expanded.
+
+    A categorical's codes keep their small integer type: at millions of rows, widening
+    them to 64 bits costs more than every look-up they serve.
+    """
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
         values = values.array
     if isinstance(values, pd.Categorical):
-        codes = np.asarray(values.codes, dtype=np.intp)
+        codes: Codes = np.asarray(values.codes)
         categories = list(values.categories)
         # Only the categories that occur count: drop the unused ones in O(n).
         present = np.bincount(codes[codes >= 0], minlength=len(categories)) > 0
         if present.all():
             return codes, categories
-        remap = np.cumsum(present) - 1
-        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1).astype(np.intp)
-        return codes, [c for c, p in zip(categories, present, strict=True) if p]
+        remap = np.r_[np.cumsum(present) - 1, -1].astype(codes.dtype)
+        return remap[codes], [c for c, p in zip(categories, present, strict=True) if p]
     factorized, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
     return np.asarray(factorized, dtype=np.intp), list(uniques)
 
 
-def _first_position(codes: npt.NDArray[np.intp], code: int) -> int:
+def _first_position(codes: Codes, code: int) -> int:
     return int(np.flatnonzero(codes == code)[0])
 
 
 def _check_vocabulary(
     name: str,
-    codes: npt.NDArray[np.intp],
+    codes: Codes,
     uniques: list[object],
     allowed: Sequence[str],
     problems: list[Problem],
@@ -391,7 +396,7 @@ def _check_vocabulary(
 
 
 def _check_materials(
-    name: str, codes: npt.NDArray[np.intp], uniques: list[object], problems: list[Problem]
+    name: str, codes: Codes, uniques: list[object], problems: list[Problem]
 ) -> None:
     if (codes < 0).any():
         at = int(np.flatnonzero(codes < 0)[0])
@@ -407,9 +412,7 @@ def _check_materials(
             )
 
 
-def _blank_as_missing(
-    codes: npt.NDArray[np.intp], uniques: list[object]
-) -> tuple[npt.NDArray[np.intp], list[object]]:
+def _blank_as_missing(codes: Codes, uniques: list[object]) -> tuple[Codes, list[object]]:
     """Treat empty strings (an empty spreadsheet cell) as missing."""
     if "" not in uniques:
         return codes, uniques
@@ -586,13 +589,13 @@ def co2_per_unit(
     )
     volume_m3 = np.where(is_m3, 1.0, mass_t / density)
     energy_mwh = is_mwh.astype(np.float64)
-    basis = np.stack([mass_t, volume_m3, energy_mwh])
 
     # Avoided production: zero when the need already uses secondary material.
     is_secondary = np.array([v == "secondary" for v in source_values] + [False], dtype=bool)
     already_secondary = is_secondary[source_codes]  # code -1 (unknown) picks the False
-    row_basis = need_basis[need_codes]
-    avoided_production = need_saving[need_codes] * basis[row_basis, np.arange(n)]
+    # The amount the need's factor counts per row: mass, volume or energy (_BASIS_OF_UNIT).
+    amount = np.choose(need_basis[need_codes], (mass_t, volume_m3, energy_mwh))
+    avoided_production = need_saving[need_codes] * amount
     avoided_production[already_secondary] = 0.0
     production_key = np.where(already_secondary, -1, need_key[need_codes])
 
@@ -633,6 +636,8 @@ def co2_per_unit(
             ),
         },
         index=index,
+        # The columns are fresh arrays: no need to copy them into one block.
+        copy=False,
     )
 
 

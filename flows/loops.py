@@ -24,7 +24,10 @@ from typing import Any, Final
 
 import networkx as nx
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from flows.errors import Problem, ValidationError
 
@@ -55,15 +58,86 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], *, what: str) -> Non
 
 
 def _firm_rows(exchanges: pd.DataFrame) -> pd.DataFrame:
-    """Rows between two named, different firms; the firm names as strings."""
+    """Rows between two named firms (perhaps the same one); the firm names as strings."""
     _require(exchanges, FIRM_COLUMNS, what="the exchanges frame")
-    offer = exchanges["offer_organisation"]
-    need = exchanges["need_organisation"]
-    keep = offer.notna() & need.notna()
-    rows = exchanges.loc[keep].copy()
+    named = _named(exchanges)
+    rows = exchanges.loc[named].copy()
     rows["offer_organisation"] = rows["offer_organisation"].astype(str)
     rows["need_organisation"] = rows["need_organisation"].astype(str)
     return rows
+
+
+def _named(exchanges: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Per row: are both firms given?"""
+    named: npt.NDArray[np.bool_] = (
+        exchanges["offer_organisation"].notna() & exchanges["need_organisation"].notna()
+    ).to_numpy(dtype=bool)
+    return named
+
+
+def _firm_codes(
+    exchanges: pd.DataFrame,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.object_]]:
+    """Code the firms of every row as integers: (offer code, need code, firm names).
+
+    Firms are compared by their names as strings (as :func:`firm_graph` does); a row
+    with a missing firm gets code -1 on both sides.
+    """
+    _require(exchanges, FIRM_COLUMNS, what="the exchanges frame")
+    named = _named(exchanges)
+    n_named = int(np.count_nonzero(named))
+    names = pd.concat(
+        [exchanges["offer_organisation"][named], exchanges["need_organisation"][named]],
+        ignore_index=True,
+    ).astype(str)
+    codes, firms = pd.factorize(names.to_numpy(dtype=object))
+    offer = np.full(len(exchanges), -1, dtype=np.intp)
+    need = np.full(len(exchanges), -1, dtype=np.intp)
+    offer[named] = codes[:n_named]
+    need[named] = codes[n_named:]
+    return offer, need, np.asarray(firms, dtype=object)
+
+
+def _loop_numbers(exchanges: pd.DataFrame) -> tuple[npt.NDArray[np.intp], int]:
+    """Per row the 1-based number of the loop cluster it lies in (0 for none); the count.
+
+    The same clusters, in the same order, as ``loop_clusters(firm_graph(exchanges))``,
+    computed on integer firm codes: the strongly connected components of the distinct
+    (offerer, needer) pairs with :func:`scipy.sparse.csgraph.connected_components`.
+    """
+    offer, need, firms = _firm_codes(exchanges)
+    n_firms = firms.shape[0]
+    number = np.zeros(len(exchanges), dtype=np.intp)
+    if n_firms == 0:
+        return number, 0
+    between = (offer >= 0) & (offer != need)
+    # Parallel exchanges make one edge: dedupe the pairs (a sparse matrix would sum them).
+    pairs = np.unique(offer[between].astype(np.int64) * n_firms + need[between])
+    graph = coo_matrix(
+        (np.ones(pairs.shape[0], dtype=np.int8), (pairs // n_firms, pairs % n_firms)),
+        shape=(n_firms, n_firms),
+    ).tocsr()
+    _, component = connected_components(graph, directed=True, connection="strong")
+
+    # Order the clusters as loop_clusters does: largest first, then by sorted firm names.
+    # Ranks of the names stand in for the names: they sort the same way.
+    by_name = np.argsort(firms, kind="stable")
+    name_rank = np.empty(n_firms, dtype=np.intp)
+    name_rank[by_name] = np.arange(n_firms)
+    members = np.flatnonzero(np.bincount(component)[component] > 1)
+    members = members[np.lexsort((name_rank[members], component[members]))]
+    groups = np.split(members, np.flatnonzero(np.diff(component[members])) + 1)
+    clusters = sorted(
+        (tuple(name_rank[g].tolist()) for g in groups if g.size),
+        key=lambda ranks: (-len(ranks), ranks),
+    )
+    number_of_component = np.zeros(n_firms, dtype=np.intp)
+    for position, ranks in enumerate(clusters, start=1):
+        number_of_component[component[by_name[ranks[0]]]] = position
+
+    in_loop = between & (component[offer] == component[need])
+    number[in_loop] = number_of_component[component[offer[in_loop]]]
+    return number, len(clusters)
 
 
 def firm_graph(exchanges: pd.DataFrame) -> nx.DiGraph[str]:
@@ -98,23 +172,40 @@ def firm_graph(exchanges: pd.DataFrame) -> nx.DiGraph[str]:
     rows = rows.loc[rows["offer_organisation"] != rows["need_organisation"]]
     if rows.empty:
         return graph
-    keys = ["offer_organisation", "need_organisation"]
-    grouped = rows.groupby(keys, sort=True)
-    edges = grouped.size().rename("exchanges").to_frame()
+    keys = [rows["offer_organisation"], rows["need_organisation"]]
+    edges = rows.groupby(keys, sort=True).size().rename("exchanges").to_frame()
     for column in _SUMMED_COLUMNS:
         if column in rows.columns:
-            values = pd.to_numeric(rows[column], errors="coerce").fillna(0.0)
-            edges[column] = values.groupby([rows[k] for k in keys], sort=True).sum()
+            values = pd.to_numeric(rows[column], errors="coerce").fillna(0.0).astype(float)
+            edges[column] = values.groupby(keys, sort=True).sum()
     if "material" in rows.columns:
-        edges["materials"] = grouped["material"].agg(
-            lambda s: tuple(sorted({str(v) for v in s.dropna()}))
+        # Distinct materials per edge, sorted: dedupe and sort once, then collect.
+        materials = pd.DataFrame(
+            {
+                "offer": rows["offer_organisation"],
+                "need": rows["need_organisation"],
+                "material": rows["material"],
+            }
+        ).dropna(subset=["material"])
+        materials["material"] = materials["material"].astype(str).to_numpy(dtype=object)
+        collected = (
+            materials.drop_duplicates()
+            .sort_values("material", kind="stable")
+            .groupby(["offer", "need"], sort=True)["material"]
+            .agg(tuple)
         )
-    for (offerer, needer), attrs in edges.iterrows():
-        clean = {
-            k: (int(v) if k == "exchanges" else v if k == "materials" else float(v))
-            for k, v in attrs.items()
-        }
-        graph.add_edge(str(offerer), str(needer), **clean)
+        edges["materials"] = [
+            m if isinstance(m, tuple) else () for m in collected.reindex(edges.index)
+        ]
+    attributes = {
+        "exchanges": edges["exchanges"].astype(int).tolist(),
+        **{c: edges[c].astype(float).tolist() for c in _SUMMED_COLUMNS if c in edges.columns},
+        **({"materials": edges["materials"].tolist()} if "materials" in edges.columns else {}),
+    }
+    graph.add_edges_from(
+        (str(offerer), str(needer), dict(zip(attributes, values, strict=True)))
+        for (offerer, needer), *values in zip(edges.index, *attributes.values(), strict=True)
+    )
     return graph
 
 
@@ -176,10 +267,6 @@ def loop_clusters(graph: nx.DiGraph[Any]) -> list[frozenset[str]]:
     return sorted(clusters, key=lambda c: (-len(c), sorted(c)))
 
 
-def _cluster_of_firm(clusters: list[frozenset[str]]) -> dict[str, str]:
-    return {firm: f"L{i}" for i, cluster in enumerate(clusters, start=1) for firm in cluster}
-
-
 def assign_loop_ids(exchanges: pd.DataFrame) -> pd.Series[Any]:
     """Give each exchange the id of the loop cluster both its firms belong to, else None.
 
@@ -201,21 +288,9 @@ def assign_loop_ids(exchanges: pd.DataFrame) -> pd.Series[Any]:
     >>> assign_loop_ids(ex).tolist()
     ['L1', 'L1', None]
     """
-    _require(exchanges, FIRM_COLUMNS, what="the exchanges frame")
-    loop_of = _cluster_of_firm(loop_clusters(firm_graph(exchanges)))
-    offer_loop = exchanges["offer_organisation"].map(
-        lambda f: loop_of.get(str(f)) if pd.notna(f) else None
-    )
-    need_loop = exchanges["need_organisation"].map(
-        lambda f: loop_of.get(str(f)) if pd.notna(f) else None
-    )
-    # A firm supplying itself is internal reuse, not a loop between firms.
-    self_supply = exchanges["offer_organisation"].astype(str) == exchanges[
-        "need_organisation"
-    ].astype(str)
-    same = offer_loop.notna() & (offer_loop == need_loop) & ~self_supply
-    ids = np.where(same.to_numpy(dtype=bool), offer_loop.to_numpy(dtype=object), None)
-    return pd.Series(ids, index=exchanges.index, dtype=object, name="loop_id")
+    number, n_clusters = _loop_numbers(exchanges)
+    label = np.array([None, *(f"L{i}" for i in range(1, n_clusters + 1))], dtype=object)
+    return pd.Series(label[number], index=exchanges.index, dtype=object, name="loop_id")
 
 
 def closes_loop(exchanges: pd.DataFrame) -> pd.Series[bool]:
@@ -274,10 +349,9 @@ def chain_summary(exchanges: pd.DataFrame) -> dict[str, float | int]:
     clusters = 0
     in_loops = 0
     if has_firms:
-        rows = _firm_rows(exchanges)
-        firms = len(set(rows["offer_organisation"]) | set(rows["need_organisation"]))
-        clusters = len(loop_clusters(firm_graph(exchanges)))
-        in_loops = int(closes_loop(exchanges).sum())
+        firms = _firm_codes(exchanges)[2].shape[0]
+        number, clusters = _loop_numbers(exchanges)
+        in_loops = int(np.count_nonzero(number))
     saved = tonne_km_current - tonne_km
     return {
         "exchanges": len(exchanges),

@@ -41,10 +41,13 @@ Examples
 
 from __future__ import annotations
 
+import itertools
+import string
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -216,24 +219,28 @@ def propose(
     with _timed(timings, "solve"):
         co2 = edges.co2
         assert co2 is not None
+        # The solver sees edge positions; the CO2 columns are gathered for the chosen
+        # edges only (copying them for millions of candidates costs seconds).
         if params.objective == "co2":
-            edges = edges.take(co2["net_co2e_kg_per_unit"].to_numpy() > 0)
-        cost = _edge_cost(edges, objective=params.objective)
-        if params.top_k is not None and len(edges):
-            keep = top_k_mask(edges.offer_idx, edges.need_idx, cost, k=params.top_k)
-            edges, cost = edges.take(keep), cost[keep]
+            solved = np.flatnonzero(co2["net_co2e_kg_per_unit"].to_numpy() > 0)
+        else:
+            solved = np.arange(len(edges))
+        cost = _edge_cost(edges, objective=params.objective)[solved]
+        if params.top_k is not None and solved.size:
+            keep = top_k_mask(edges.offer_idx[solved], edges.need_idx[solved], cost, k=params.top_k)
+            solved, cost = solved[keep], cost[keep]
         allocation = allocate(
             offers_n["quantity_per_year"].to_numpy(dtype=np.float64),
             needs_n["quantity_per_year"].to_numpy(dtype=np.float64),
-            edges.offer_idx,
-            edges.need_idx,
+            edges.offer_idx[solved],
+            edges.need_idx[solved],
             cost,
             maximise_quantity=params.objective == "tonnes",
             solver=params.solver,
             progress=params.progress,
         )
         used = np.flatnonzero(allocation.flow > 0)
-        chosen = edges.take(used)
+        chosen = edges.take(solved[used])
         flow = allocation.flow[used]
     with _timed(timings, "assemble"):
         frame = _assemble(chosen, flow, offers_n, needs_n)
@@ -250,7 +257,7 @@ def propose(
         offers_left=len(offers_n),
         needs_left=len(needs_n),
         candidates=n_candidates,
-        edges_solved=len(edges),
+        edges_solved=int(solved.size),
         allocation=allocation,
         params=params,
     )
@@ -370,8 +377,8 @@ def _assemble(
 def _with_loops(frame: pd.DataFrame, existing: pd.DataFrame | None) -> pd.DataFrame:
     """Set ``loop_id`` / ``closes_loop`` from the firm graph of proposals plus ``existing``.
 
-    Loop clusters depend only on which firm supplies which, so the (offerer, needer)
-    pairs are deduplicated before :func:`flows.loops.assign_loop_ids` sees them.
+    The proposals come first in the frame :func:`flows.loops.assign_loop_ids` sees, so
+    their ids are the first ``len(frame)`` of its answer.
     """
     if frame.empty:
         return frame
@@ -387,19 +394,7 @@ def _with_loops(frame: pd.DataFrame, existing: pd.DataFrame | None) -> pd.DataFr
                 f"{', '.join(map(repr, firms))}"
             )
         pairs = pd.concat([pairs, existing[firms]], ignore_index=True)
-    pairs = pairs.dropna().astype(str).drop_duplicates(ignore_index=True)
-    ids = assign_loop_ids(pairs)
-    lookup = dict(
-        zip(
-            zip(pairs["offer_organisation"], pairs["need_organisation"], strict=True),
-            ids.to_numpy(dtype=object),
-            strict=True,
-        )
-    )
-    loop_id = [
-        lookup.get((str(a), str(b)))
-        for a, b in zip(frame["offer_organisation"], frame["need_organisation"], strict=True)
-    ]
+    loop_id = assign_loop_ids(pairs).to_numpy(dtype=object)[: len(frame)]
     frame = frame.copy()
     frame["loop_id"] = pd.Series(loop_id, index=frame.index, dtype=object)
     frame["closes_loop"] = frame["loop_id"].notna().to_numpy(dtype=bool)
@@ -415,60 +410,122 @@ def _label(key: Any, lang: str) -> str:
     return text
 
 
-def _nl_number(value: float, fmt: str = ",.0f") -> str:
-    """Format a number the Dutch way: 1.234,5 rather than 1,234.5."""
-    return format(value, fmt).replace(",", "_").replace(".", ",").replace("_", ".")
+def _numbers(values: pd.Series[Any], fmt: str) -> list[str]:
+    """Format a column of numbers the English way (1,234.5)."""
+    return [format(v, fmt) for v in values.to_numpy(dtype=np.float64).tolist()]
 
 
-def _quantity_text(value: float) -> str:
-    return f"{value:,.3f}".rstrip("0").rstrip(".")
+def _dutch(texts: list[str]) -> list[str]:
+    """Swap the separators of English numbers: 1,234.5 becomes 1.234,5."""
+    return [t.replace(",", "_").replace(".", ",").replace("_", ".") for t in texts]
+
+
+def _fill(template: str, fields: dict[str, list[str]]) -> list[str]:
+    """Fill a template of plain ``{name}`` fields once per row of ``fields``.
+
+    The same as ``template.format(**row)`` per row, but the literal text is cut out once
+    and each row is a single join.
+
+    Examples
+    --------
+    >>> _fill("{a} and {b}.", {"a": ["x", "y"], "b": ["1", "2"]})
+    ['x and 1.', 'y and 2.']
+    """
+    n_rows = len(next(iter(fields.values())))
+    pieces: list[Iterable[str]] = []
+    for literal, name, _, _ in string.Formatter().parse(template):
+        if literal:
+            pieces.append(itertools.repeat(literal, n_rows))
+        if name is not None:
+            pieces.append(fields[name])
+    return ["".join(row) for row in zip(*pieces, strict=True)]
+
+
+def _per_value(values: pd.Series[Any], text: Callable[[Any], str]) -> list[str]:
+    """Apply ``text`` once per distinct value of a column and spread the results."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    texts = np.array([text(u) for u in uniques], dtype=object)
+    result: list[str] = texts[codes].tolist()
+    return result
+
+
+#: The reason of a proposal, filled in per row by :func:`_reasons`.
+_REASON_TEMPLATES: Final = {
+    "en": (
+        "{offerer} offers {offered} and {needer} needs {needed}. {rule_text} (rule: {rule}). "
+        "{quantity} {unit} a year over {distance} km straight, about {road} km by road. "
+        "It avoids {production} kg CO2e of production, {disposal} kg CO2e of disposal and "
+        "{supply} kg CO2e of today's supply transport, and costs {transport} kg CO2e of "
+        "transport: net {net} kg CO2e avoided a year.{loop}"
+    ),
+    "nl": (
+        "{offerer} biedt {offered} aan en {needer} zoekt {needed}. {rule_text} (regel: {rule}). "
+        "{quantity} {unit} per jaar over {distance} km hemelsbreed, ongeveer {road} km over "
+        "de weg. Dit voorkomt {production} kg CO2e aan productie, {disposal} kg CO2e aan "
+        "afvalverwerking en {supply} kg CO2e aan huidig aanvoertransport, en kost "
+        "{transport} kg CO2e aan transport: netto {net} kg CO2e per jaar vermeden.{loop}"
+    ),
+}
+_LOOP_TEMPLATES: Final = {
+    "en": " It closes a loop of exchanges between firms ({}).",
+    "nl": " Dit sluit een kringloop tussen bedrijven ({}).",
+}
+_RULE_FALLBACKS: Final = {"en": "Compatible materials", "nl": "Passende materialen"}
+_KG_FIELDS: Final = {
+    "production": "avoided_production_co2e_kg",
+    "disposal": "avoided_disposal_co2e_kg",
+    "supply": "avoided_transport_co2e_kg",
+    "transport": "transport_co2e_kg",
+    "net": "net_co2e_kg",
+}
 
 
 def _reasons(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
-    labels: dict[tuple[str, str], str] = {}
+    """One readable sentence per proposal, in English and in Dutch.
 
-    def label(key: Any, lang: str) -> str:
-        if (str(key), lang) not in labels:
-            labels[(str(key), lang)] = _label(key, lang)
-        return labels[(str(key), lang)]
+    Numbers are formatted once per column (the Dutch text swaps the separators of the
+    English one), labels and rule sentences once per distinct value; only joining the
+    pieces runs per row.
+    """
 
-    english: list[str] = []
-    dutch: list[str] = []
-    for row in frame.itertuples(index=False):
-        loop_en = (
-            f" It closes a loop of exchanges between firms ({row.loop_id})."
-            if row.closes_loop
-            else ""
-        )
-        loop_nl = (
-            f" Dit sluit een kringloop tussen bedrijven ({row.loop_id})." if row.closes_loop else ""
-        )
-        english.append(
-            f"{row.offer_organisation} offers {label(row.material, 'en')} and "
-            f"{row.need_organisation} needs {label(row.need_material, 'en')}. "
-            f"{_sentence(row.reason_en_rule, 'Compatible materials')} (rule: {row.rule}). "
-            f"{_quantity_text(row.quantity_per_year)} {row.unit} a year over "
-            f"{row.distance_km:.1f} km straight, about {row.road_km:.1f} km by road. "
-            f"It avoids {row.avoided_production_co2e_kg:,.0f} kg CO2e of production, "
-            f"{row.avoided_disposal_co2e_kg:,.0f} kg CO2e of disposal and "
-            f"{row.avoided_transport_co2e_kg:,.0f} kg CO2e of today's supply transport, "
-            f"and costs {row.transport_co2e_kg:,.0f} kg CO2e of transport: "
-            f"net {row.net_co2e_kg:,.0f} kg CO2e avoided a year.{loop_en}"
-        )
-        dutch.append(
-            f"{row.offer_organisation} biedt {label(row.material, 'nl')} aan en "
-            f"{row.need_organisation} zoekt {label(row.need_material, 'nl')}. "
-            f"{_sentence(row.reason_nl_rule, 'Passende materialen')} (regel: {row.rule}). "
-            f"{_nl_number(row.quantity_per_year, ',.3f').rstrip('0').rstrip(',')} {row.unit} "
-            f"per jaar over {_nl_number(row.distance_km, '.1f')} km hemelsbreed, ongeveer "
-            f"{_nl_number(row.road_km, '.1f')} km over de weg. "
-            f"Dit voorkomt {_nl_number(row.avoided_production_co2e_kg)} kg CO2e aan productie, "
-            f"{_nl_number(row.avoided_disposal_co2e_kg)} kg CO2e aan afvalverwerking en "
-            f"{_nl_number(row.avoided_transport_co2e_kg)} kg CO2e aan huidig "
-            f"aanvoertransport, en kost {_nl_number(row.transport_co2e_kg)} kg CO2e aan "
-            f"transport: netto {_nl_number(row.net_co2e_kg)} kg CO2e per jaar vermeden.{loop_nl}"
-        )
-    return english, dutch
+    def texts(column: str) -> list[str]:
+        return [str(v) for v in frame[column].to_numpy(dtype=object).tolist()]
+
+    shared = {
+        "offerer": texts("offer_organisation"),
+        "needer": texts("need_organisation"),
+        "rule": texts("rule"),
+        "unit": texts("unit"),
+    }
+    english = {
+        "quantity": [
+            t.rstrip("0").rstrip(".") for t in _numbers(frame["quantity_per_year"], ",.3f")
+        ],
+        "distance": _numbers(frame["distance_km"], ".1f"),
+        "road": _numbers(frame["road_km"], ".1f"),
+        **{name: _numbers(frame[column], ",.0f") for name, column in _KG_FIELDS.items()},
+    }
+    loop_ids = frame["loop_id"].to_numpy(dtype=object).tolist()
+    closes = frame["closes_loop"].to_numpy(dtype=bool).tolist()
+
+    reasons: dict[str, list[str]] = {}
+    for lang, template in _REASON_TEMPLATES.items():
+        numbers = english if lang == "en" else {k: _dutch(v) for k, v in english.items()}
+        fields = {
+            **shared,
+            **numbers,
+            "offered": _per_value(frame["material"], partial(_label, lang=lang)),
+            "needed": _per_value(frame["need_material"], partial(_label, lang=lang)),
+            "rule_text": _per_value(
+                frame[f"reason_{lang}_rule"], partial(_sentence, fallback=_RULE_FALLBACKS[lang])
+            ),
+            "loop": [
+                _LOOP_TEMPLATES[lang].format(loop_id) if close else ""
+                for loop_id, close in zip(loop_ids, closes, strict=True)
+            ],
+        }
+        reasons[lang] = _fill(template, fields)
+    return reasons["en"], reasons["nl"]
 
 
 def _sentence(text: Any, fallback: str) -> str:

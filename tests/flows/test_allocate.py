@@ -229,3 +229,54 @@ def test_cost_error_bound_covers_rounding_of_irrational_costs():
     result = allocate(supply, demand, offer_idx, need_idx, cost)
     best = lp_optimum(supply, demand, offer_idx, need_idx, cost)
     assert best - 1e-6 <= result.objective <= best + result.cost_error_bound + 1e-6
+
+
+@st.composite
+def scattered_instances(draw):
+    """Up to 12 x 12 listings, edges in random order: many small components."""
+    n_offers = draw(st.integers(1, 12))
+    n_needs = draw(st.integers(1, 12))
+    pairs = [(i, j) for i in range(n_offers) for j in range(n_needs)]
+    chosen = draw(st.lists(st.sampled_from(pairs), unique=True, min_size=1, max_size=30))
+    return (
+        np.array(draw(st.lists(st.integers(0, 9), min_size=n_offers, max_size=n_offers)), float),
+        np.array(draw(st.lists(st.integers(0, 9), min_size=n_needs, max_size=n_needs)), float),
+        np.array([p[0] for p in chosen], dtype=np.int64),
+        np.array([p[1] for p in chosen], dtype=np.int64),
+        -np.array(draw(st.lists(st.integers(1, 9), min_size=len(chosen), max_size=len(chosen)))),
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(scattered_instances(), st.integers(1, 8), st.sampled_from(SOLVERS))
+def test_every_batch_numbers_its_offers_and_needs_as_np_unique_would(instance, batch_edges, solver):
+    # The solvers break ties by node and arc order, so the numbering the decomposition
+    # computes for all batches at once must be exactly the per-batch np.unique one.
+    import flows.allocate as allocate_module
+
+    supply, demand, offer_idx, need_idx, cost = instance
+    seen = []
+
+    def checked(original):
+        def solve(problem, edges, local):
+            want = allocate_module._local(problem, edges)
+            for name in ("offers", "needs", "tail", "head"):
+                np.testing.assert_array_equal(getattr(local, name), getattr(want, name))
+            seen.append(edges.size)
+            return original(problem, edges, local)
+
+        return solve
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(allocate_module, "BATCH_EDGES", batch_edges)
+        patch.setattr(allocate_module, "_ortools_batch", checked(allocate_module._ortools_batch))
+        patch.setattr(
+            allocate_module,
+            "_networkx_component",
+            checked(allocate_module._networkx_component),
+        )
+        result = allocate(supply, demand, offer_idx, need_idx, cost, solver=solver)
+    problem = integer_problem(supply, demand, offer_idx, need_idx, cost)
+    assert sum(seen) + result.n_trivial_components == problem.offer_idx.size
+    raw = solve_ortools(problem)
+    assert int(raw @ problem.cost) == int(result.flow_int[problem.edge_pos] @ problem.cost)

@@ -186,3 +186,91 @@ def test_an_exchange_closes_a_loop_exactly_when_a_path_leads_back(
     for loop in find_loops(graph):
         assert loop[0] == min(loop)
         assert all(graph.has_edge(u, v) for u, v in zip(loop, loop[1:] + loop[:1], strict=True))
+
+
+def _reference_loop_ids(ex: pd.DataFrame) -> list[object]:
+    """Loop ids the slow, obvious way: NetworkX clusters of firm names, looked up per row."""
+    loop_of = {
+        firm: f"L{i}"
+        for i, cluster in enumerate(loop_clusters(firm_graph(ex)), 1)
+        for firm in cluster
+    }
+    ids: list[object] = []
+    for offerer, needer in zip(ex["offer_organisation"], ex["need_organisation"], strict=True):
+        if pd.isna(offerer) or pd.isna(needer) or str(offerer) == str(needer):
+            ids.append(None)
+            continue
+        mine, theirs = loop_of.get(str(offerer)), loop_of.get(str(needer))
+        ids.append(mine if mine is not None and mine == theirs else None)
+    return ids
+
+
+def test_self_supply_inside_a_loop_gets_no_id_but_the_loop_does() -> None:
+    ex = exchanges("A>B", "B>A", "A>A", "B>B")
+    assert assign_loop_ids(ex).tolist() == ["L1", "L1", None, None]
+
+
+def test_many_parallel_exchanges_count_as_one_edge() -> None:
+    # 300 copies of one pair: more than a byte can count, which must not matter.
+    ex = exchanges(*["A>B"] * 300, "B>A", "B>C")
+    assert assign_loop_ids(ex).tolist() == ["L1"] * 301 + [None]
+    assert chain_summary(
+        ex.assign(mass_t_per_year=1.0, road_km=1.0, source_km_used=1.0)
+    ) == pytest.approx(
+        {
+            "exchanges": 302,
+            "firms": 3,
+            "mass_t_per_year": 302.0,
+            "tonne_km": 302.0,
+            "tonne_km_current_supply": 302.0,
+            "tonne_km_saved": 0.0,
+            "tonne_km_saved_share": 0.0,
+            "loop_clusters": 1,
+            "exchanges_in_loops": 301,
+        }
+    )
+
+
+def test_missing_firms_break_no_loop_and_get_no_id() -> None:
+    ex = pd.DataFrame(
+        {
+            "offer_organisation": ["A", "B", None, "B", math.nan],
+            "need_organisation": ["B", "A", "A", None, math.nan],
+        }
+    )
+    assert assign_loop_ids(ex).tolist() == ["L1", "L1", None, None, None]
+
+
+def test_firms_are_told_apart_by_their_names_as_text() -> None:
+    # The number 1 and the text "1" are one firm, as in firm_graph.
+    ex = pd.DataFrame({"offer_organisation": [1, "2", "1"], "need_organisation": ["2", 1, 3]})
+    assert assign_loop_ids(ex).tolist() == ["L1", "L1", None]
+    assert sorted(firm_graph(ex).edges) == [("1", "2"), ("1", "3"), ("2", "1")]
+
+
+def test_equal_sized_loops_are_numbered_by_their_sorted_firm_names() -> None:
+    # Sorted names: ["B", "Z"] < ["C", "D"], although "Z" > "D".
+    ex = exchanges("C>D", "D>C", "Z>B", "B>Z")
+    assert assign_loop_ids(ex).tolist() == ["L2", "L2", "L1", "L1"]
+
+
+def test_firm_graph_gives_an_edge_without_known_materials_an_empty_tuple() -> None:
+    ex = exchanges("A>B", "A>B", "B>A", material=[None, math.nan, "metals"])
+    graph = firm_graph(ex)
+    assert graph.edges["A", "B"]["materials"] == ()
+    assert graph.edges["B", "A"]["materials"] == ("metals",)
+
+
+maybe_firms = st.one_of(st.none(), st.sampled_from(["A", "B", "C", "D", "E", 1, "1"]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(maybe_firms, maybe_firms), min_size=1, max_size=25))
+def test_loop_ids_equal_the_networkx_clusters_looked_up_per_row(
+    pairs: list[tuple[object, object]],
+) -> None:
+    ex = pd.DataFrame(pairs, columns=["offer_organisation", "need_organisation"], dtype=object)
+    assert assign_loop_ids(ex).tolist() == _reference_loop_ids(ex)
+    summary = chain_summary(ex.assign(mass_t_per_year=0.0, road_km=0.0, source_km_used=0.0))
+    assert summary["loop_clusters"] == len(loop_clusters(firm_graph(ex)))
+    assert summary["exchanges_in_loops"] == sum(i is not None for i in _reference_loop_ids(ex))

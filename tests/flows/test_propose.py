@@ -288,3 +288,50 @@ def test_the_tonnes_objective_moves_the_maximum_flow(offers_frame, needs_frame, 
     max_flow = nx.maximum_flow_value(graph, "s", "t") / 1000
     result = propose(offers, needs, Params(objective="tonnes"))
     assert result.frame["quantity_flow_unit"].sum() == pytest.approx(max_flow, abs=1e-6)
+
+
+def test_reasons_read_in_full_with_thousands_separators_and_the_loop(offers_frame, needs_frame):
+    # Acme and Bolt supply each other: one loop. The figures come from the factor table.
+    offers = offers_frame(
+        dict(ref="o1", organisation="Acme", material="metals.ferrous", quantity=1234.5),
+        dict(
+            ref="o2",
+            organisation="Bolt",
+            material="plastics.pp",
+            quantity=2.25,
+            at=(3, 4),
+            current_route="incineration",
+        ),
+    )
+    needs = needs_frame(
+        dict(ref="n1", organisation="Bolt", material="metals", quantity=5000.0, at=(3, 4)),
+        dict(ref="n2", organisation="Acme", material="plastics.pp", quantity=2.25),
+    )
+    frame = propose(offers, needs).frame.set_index("offer_ref")
+    assert frame.loc["o1", "reason"] == (
+        "Acme offers Ferrous metals (iron and steel) and Bolt needs Metals. Ferrous metals "
+        "(iron and steel) is a kind of Metals (rule: parent_child). 1,234.5 t a year over "
+        "5.0 km straight, about 6.5 km by road. It avoids 2,276,774 kg CO2e of production, "
+        "10,967 kg CO2e of disposal and 18,058 kg CO2e of today's supply transport, and costs "
+        "783 kg CO2e of transport: net 2,305,017 kg CO2e avoided a year. It closes a loop of "
+        "exchanges between firms (L1)."
+    )
+    assert frame.loc["o1", "reason_nl"] == (
+        "Acme biedt IJzer en staal aan en Bolt zoekt Metalen. IJzer en staal valt onder "
+        "Metalen (regel: parent_child). 1.234,5 t per jaar over 5,0 km hemelsbreed, ongeveer "
+        "6,5 km over de weg. Dit voorkomt 2.276.774 kg CO2e aan productie, 10.967 kg CO2e aan "
+        "afvalverwerking en 18.058 kg CO2e aan huidig aanvoertransport, en kost 783 kg CO2e "
+        "aan transport: netto 2.305.017 kg CO2e per jaar vermeden. Dit sluit een kringloop "
+        "tussen bedrijven (L1)."
+    )
+    # Trailing zeros of a quantity go; its decimals stay.
+    assert "2.25 t a year" in frame.loc["o2", "reason"]
+    assert "2,25 t per jaar" in frame.loc["o2", "reason_nl"]
+
+
+def test_an_exchange_outside_any_loop_says_nothing_about_loops(three_firms):
+    offers, needs = three_firms
+    frame = propose(offers, needs).frame
+    assert not frame["closes_loop"].any()
+    assert frame["reason"].str.endswith("kg CO2e avoided a year.").all()
+    assert frame["reason_nl"].str.endswith("kg CO2e per jaar vermeden.").all()
