@@ -171,6 +171,7 @@ def propose(
     params: Params | None = None,
     *,
     existing: pd.DataFrame | None = None,
+    excluded: pd.DataFrame | None = None,
 ) -> Proposals:
     """Propose the optimal exchanges between ``offers`` and ``needs``.
 
@@ -184,6 +185,10 @@ def propose(
     existing
         Agreed exchanges (at least ``offer_organisation`` and ``need_organisation``)
         that count when detecting loops; they are not re-proposed.
+    excluded
+        Pairs that must not be proposed (e.g. declined by one of the firms), as
+        ``offer_organisation``, ``offer_ref``, ``need_organisation``, ``need_ref``. They
+        are removed from the candidates, so the optimum fills their quantities elsewhere.
 
     Raises
     ------
@@ -213,6 +218,8 @@ def propose(
             default_max_distance_km=params.default_max_distance_km,
             road_network=params.road_network,
         )
+        if excluded is not None and len(excluded) and len(edges):
+            edges = edges.take(_allowed_edges(edges, offers_n, needs_n, excluded))
         n_candidates = len(edges)
     with _timed(timings, "co2"):
         edges = attach_co2(edges, offers_n, needs_n)
@@ -269,6 +276,7 @@ def propose_from_listings(
     params: Params | None = None,
     *,
     existing: pd.DataFrame | None = None,
+    excluded: pd.DataFrame | None = None,
 ) -> Proposals:
     """Split a canonical listings frame into offers and needs and :func:`propose`.
 
@@ -285,10 +293,53 @@ def propose_from_listings(
     from flows.listing_file import split_offers_needs
 
     offers, needs = split_offers_needs(listings)
-    return propose(offers, needs, params, existing=existing)
+    return propose(offers, needs, params, existing=existing, excluded=excluded)
 
 
 # -- helpers -------------------------------------------------------------------------------
+
+
+def _allowed_edges(
+    edges: Any, offers: pd.DataFrame, needs: pd.DataFrame, excluded: pd.DataFrame
+) -> np.ndarray:
+    """Mask of the candidate edges that are not an excluded (offer, need) pair."""
+    missing = {"offer_organisation", "offer_ref", "need_organisation", "need_ref"} - set(
+        excluded.columns
+    )
+    if missing:
+        raise ValueError(f"excluded pairs lack the column(s) {', '.join(sorted(missing))}")
+    offer_position = {
+        key: i
+        for i, key in enumerate(
+            zip(offers["organisation"].astype(str), offers["ref"].astype(str), strict=True)
+        )
+    }
+    need_position = {
+        key: i
+        for i, key in enumerate(
+            zip(needs["organisation"].astype(str), needs["ref"].astype(str), strict=True)
+        )
+    }
+    banned = [
+        offer_position[o] * len(needs) + need_position[n]
+        for o, n in zip(
+            zip(
+                excluded["offer_organisation"].astype(str),
+                excluded["offer_ref"].astype(str),
+                strict=True,
+            ),
+            zip(
+                excluded["need_organisation"].astype(str),
+                excluded["need_ref"].astype(str),
+                strict=True,
+            ),
+            strict=True,
+        )
+        if o in offer_position and n in need_position
+    ]
+    codes = edges.offer_idx.astype(np.int64) * len(needs) + edges.need_idx.astype(np.int64)
+    allowed: np.ndarray = ~np.isin(codes, np.asarray(banned, dtype=np.int64))
+    return allowed
 
 
 @contextmanager

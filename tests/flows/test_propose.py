@@ -335,3 +335,39 @@ def test_an_exchange_outside_any_loop_says_nothing_about_loops(three_firms):
     assert not frame["closes_loop"].any()
     assert frame["reason"].str.endswith("kg CO2e avoided a year.").all()
     assert frame["reason_nl"].str.endswith("kg CO2e per jaar vermeden.").all()
+
+
+def test_excluded_pairs_are_never_proposed_and_their_quantity_goes_elsewhere():
+    import pandas as pd
+
+    from flows.propose import propose_from_listings
+
+    rows = pd.DataFrame(
+        {
+            "ref": ["o1", "n1", "n2"],
+            "organisation": ["A", "B", "C"],
+            "kind": ["offer", "need", "need"],
+            "material": ["metals.ferrous", "metals.ferrous", "metals.ferrous"],
+            "ewc_code": ["17 04 05", None, None],
+            "quantity": [10.0, 10.0, 10.0],
+            "unit": ["t", "t", "t"],
+            "frequency": ["year", "year", "year"],
+            # n1 is nearer than n2, so without exclusion o1 goes to n1.
+            "lat": [52.25, 52.26, 52.30],
+            "lon": [6.16, 6.16, 6.16],
+            "current_route": ["landfill", None, None],
+        }
+    )
+    before = propose_from_listings(rows).frame
+    assert list(before["need_ref"]) == ["n1"]
+    excluded = pd.DataFrame(
+        {
+            "offer_organisation": ["A"],
+            "offer_ref": ["o1"],
+            "need_organisation": ["B"],
+            "need_ref": ["n1"],
+        }
+    )
+    after = propose_from_listings(rows, excluded=excluded).frame
+    assert list(after["need_ref"]) == ["n2"]
+    assert after["quantity_per_year"].sum() == pytest.approx(10.0)
