@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,9 +22,35 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
 from flows.schema import UNITS
+from marketplace.services.limits import (
+    DISTANCE_LIMIT_MESSAGE,
+    MAX_DISTANCE_KM,
+    MAX_PRICE_EUR_PER_UNIT,
+    MAX_QUANTITY_PER_UNIT,
+    PRICE_LIMIT_MESSAGE,
+    QUANTITY_LIMIT_MESSAGE,
+)
+
+
+class Finite:
+    """Stop at NaN and infinity (``1e400`` parses as infinity) with ``message``.
+
+    Goes before ``NumberRange``, which cannot compare ``Decimal("sNaN")`` and would fail.
+    """
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        try:
+            finite = field.data is None or math.isfinite(float(field.data))
+        except (TypeError, ValueError, ArithmeticError):
+            finite = False
+        if not finite:
+            raise StopValidation(str(self.message))
 
 
 def select_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
@@ -92,7 +119,9 @@ class ListingForm(FlaskForm):
         places=None,
         validators=[
             InputRequired(),
+            Finite(QUANTITY_LIMIT_MESSAGE),
             NumberRange(min=0.000001, message=_l("The quantity must be greater than 0.")),
+            NumberRange(max=MAX_QUANTITY_PER_UNIT, message=QUANTITY_LIMIT_MESSAGE),
         ],
     )
     unit = SelectField(_l("Unit"), choices=select_choices((u, u) for u in UNITS), default="t")
@@ -109,7 +138,12 @@ class ListingForm(FlaskForm):
     lon = FloatField(_l("Longitude"), validators=[Optional()], widget=HiddenField.widget)
     max_distance_km = FloatField(
         _l("Maximum transport distance (km)"),
-        validators=[Optional(), NumberRange(min=0.1, max=1000)],
+        validators=[
+            Optional(),
+            Finite(DISTANCE_LIMIT_MESSAGE),
+            NumberRange(min=0.1),
+            NumberRange(max=MAX_DISTANCE_KM, message=DISTANCE_LIMIT_MESSAGE),
+        ],
         description=_l("Needs only. Empty = the regional default."),
     )
     current_route = SelectField(
@@ -124,13 +158,25 @@ class ListingForm(FlaskForm):
     )
     current_source_km = FloatField(
         _l("Distance of the current supplier (km)"),
-        validators=[Optional(), NumberRange(min=0, max=20000)],
+        validators=[
+            Optional(),
+            Finite(DISTANCE_LIMIT_MESSAGE),
+            NumberRange(min=0),
+            NumberRange(max=MAX_DISTANCE_KM, message=DISTANCE_LIMIT_MESSAGE),
+        ],
     )
     price_terms = SelectField(
         _l("Price"), choices=select_choices(PRICE_LABELS.items()), default="negotiable"
     )
     price_eur_per_unit = DecimalField(
-        _l("Amount (EUR per unit)"), places=None, validators=[Optional(), NumberRange(min=0)]
+        _l("Amount (EUR per unit)"),
+        places=None,
+        validators=[
+            Optional(),
+            Finite(PRICE_LIMIT_MESSAGE),
+            NumberRange(min=0),
+            NumberRange(max=MAX_PRICE_EUR_PER_UNIT, message=PRICE_LIMIT_MESSAGE),
+        ],
     )
     visibility = RadioField(
         _l("Visibility"), choices=select_choices(VISIBILITY_LABELS.items()), default="public"
@@ -181,6 +227,19 @@ class SearchForm(FlaskForm):
         validators=[Optional()],
     )
     page = IntegerField(validators=[Optional(), NumberRange(min=1)], default=1)
+
+
+#: The search parameters a results page carries over to its other pages and the map data.
+SEARCH_FIELDS = (
+    "q",
+    "kind",
+    "category",
+    "chapter",
+    "municipality",
+    "hazardous",
+    "within_km",
+    "sort",
+)
 
 
 class ImportForm(FlaskForm):

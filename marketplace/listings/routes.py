@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -16,12 +17,14 @@ from marketplace.auth.forms import apply_service_errors
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.listings.forms import (
+    SEARCH_FIELDS,
     ConfirmImportForm,
     ImportForm,
     ListingForm,
     SearchForm,
     StatusForm,
 )
+from marketplace.main.routes import safe_next
 from marketplace.models import Listing, Organisation
 from marketplace.services import listing_import as importer
 from marketplace.services import listings as service
@@ -72,7 +75,9 @@ def browse() -> str:
     form = _search_form()
     form.validate()
     result = service.search_listings(current_user, _filters(form), _lang())
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    # Only the search fields go back into url_for: other names (endpoint, _external,
+    # _scheme...) are url_for's own arguments, not query parameters.
+    args = {name: request.args[name] for name in SEARCH_FIELDS if request.args.get(name)}
     return render_template("listings/browse.html", form=form, result=result, args=args)
 
 
@@ -203,7 +208,17 @@ def change_status(listing_id: int) -> Response:
     else:
         db.session.commit()
         flash(_("Listing status changed."), "success")
-    return redirect(request.referrer or url_for("listings.detail", listing_id=listing.id))
+    return redirect(_back_to_referrer(url_for("listings.detail", listing_id=listing.id)))
+
+
+def _back_to_referrer(default: str) -> str:
+    """The page the form was sent from, as a path on this site; ``default`` otherwise."""
+    if not request.referrer:
+        return default
+    parts = urlsplit(request.referrer)
+    # The Referer header is the client's to write: keep only its path (and query).
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    return safe_next(target, default)
 
 
 # --- JSON ---------------------------------------------------------------------------------

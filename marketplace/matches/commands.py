@@ -32,8 +32,11 @@ def run_command(
         )
     except InvalidInput as exc:
         raise click.BadParameter(str(exc)) from None
-    run = matching.start_run(params)
-    db.session.commit()  # the run is visible (status running) while it works
+    try:
+        run = matching.start_run(params)  # commits: the run is visible while it works
+    except matching.RunInProgress as exc:
+        click.echo(f"engine run {exc.run.id} is still running; try again when it ends", err=True)
+        sys.exit(1)
     with click.progressbar(length=100, label="engine", file=sys.stderr) as bar:
         done = [0]
 

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 from flows.schema import UNITS
-from marketplace.listings.forms import select_choices
+from marketplace.listings.forms import Finite, select_choices
+from marketplace.services.limits import MAX_QUANTITY_PER_UNIT, QUANTITY_LIMIT_MESSAGE
+
+#: The sides of a match someone may act for.
+SIDES = ("offer", "need")
 
 
 class ActionForm(FlaskForm):
-    """An empty form: a button that changes state carries only the CSRF token."""
+    """A button that changes state: the CSRF token and, for coordinators, the firm's side.
+
+    Members act for their own firm and leave ``side`` empty; a coordinator acting on
+    behalf of a firm names it, so that one click never speaks for both firms.
+    """
+
+    side = HiddenField(validators=[Optional(), AnyOf(SIDES)])
 
 
 class DeliveryForm(FlaskForm):
@@ -22,11 +32,14 @@ class DeliveryForm(FlaskForm):
         places=None,
         validators=[
             InputRequired(),
+            Finite(QUANTITY_LIMIT_MESSAGE),
             NumberRange(min=0.000001, message=_l("The quantity must be greater than 0.")),
+            NumberRange(max=MAX_QUANTITY_PER_UNIT, message=QUANTITY_LIMIT_MESSAGE),
         ],
     )
     unit = SelectField(_l("Unit"), choices=select_choices((u, u) for u in UNITS))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
+    side = HiddenField(validators=[Optional(), AnyOf(SIDES)])
 
 
 class RunForm(FlaskForm):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -31,6 +32,7 @@ from marketplace.services.listings import distance_band, view_of
 from marketplace.templating import fmt_number
 
 bp = Blueprint("matches", __name__, url_prefix="/matches")
+logger = logging.getLogger(__name__)
 
 STATUS_FILTERS = ("open", "agreed", "closed", "all")
 STATUS_GROUPS = {
@@ -123,10 +125,15 @@ def detail(match_id: int) -> str:
     """Show a match with its CO2 breakdown, reason and deliveries."""
     match = _get_match(match_id)
     delivery_form = DeliveryForm(unit=match.unit)
+    return _render_detail(match, delivery_form)
+
+
+def _render_detail(match: Match, delivery_form: DeliveryForm) -> str:
     return render_template(
         "matches/detail.html",
         row=_row(match),
         sides=matching._sides(current_user, match),
+        member_sides=matching.member_sides(current_user, match),
         action_form=ActionForm(),
         delivery_form=delivery_form,
     )
@@ -134,10 +141,11 @@ def detail(match_id: int) -> str:
 
 def _act(match_id: int, action: str) -> Response:
     match = _get_match(match_id)
-    if not ActionForm().validate_on_submit():
+    form = ActionForm()
+    if not form.validate_on_submit():
         abort(400)
     try:
-        getattr(matching, action)(current_user, match)
+        getattr(matching, action)(current_user, match, side=form.side.data or None)
     except InvalidInput as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -188,6 +196,7 @@ def add_delivery(match_id: int) -> Response | tuple[str, int]:
                 quantity=float(form.quantity.data),
                 unit=form.unit.data,
                 note=form.note.data,
+                side=form.side.data or None,
             )
         except InvalidInput as exc:
             db.session.rollback()
@@ -196,13 +205,7 @@ def add_delivery(match_id: int) -> Response | tuple[str, int]:
             db.session.commit()
             flash(_("Delivery recorded."), "success")
             return redirect(url_for("matches.detail", match_id=match.id))
-    return render_template(
-        "matches/detail.html",
-        row=_row(match),
-        sides=matching._sides(current_user, match),
-        action_form=ActionForm(),
-        delivery_form=form,
-    ), 422
+    return _render_detail(match, form), 422
 
 
 # --- engine runs (coordinators) -------------------------------------------------------------
@@ -220,13 +223,14 @@ def _run_in_background(app: Any, run_id: int, params: Any) -> None:
         try:
             matching.execute_run(run, params, progress=progress)
             db.session.commit()
-        except Exception as exc:  # the run must never stay "running" forever
+        except Exception as exc:
+            # execute_run fails its run itself; this is for a database that failed too.
+            logger.exception("engine run %s: could not record its end", run_id)
             db.session.rollback()
             run = db.session.get(EngineRun, run_id)
             if run is not None:
                 run.status, run.error, run.progress = "failed", str(exc), 1.0
                 db.session.commit()
-            raise
         finally:
             db.session.remove()
 
@@ -238,14 +242,19 @@ def start_run() -> Response:
     form = RunForm()
     if not form.validate_on_submit():
         abort(400)
-    params = matching.engine_params(objective=form.objective.data)
-    running = db.session.scalar(sa.select(EngineRun).where(EngineRun.status == "running"))
-    if running is not None:
+    try:
+        params = matching.engine_params(objective=form.objective.data)
+        # Commits: the check for a running run and the insert are one locked transaction.
+        run = matching.start_run(params, started_by=current_user)
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("matches.index"))
+    except matching.RunInProgress as exc:
         flash(_("An engine run is already in progress."), "warning")
-        return redirect(url_for("matches.run_detail", run_id=running.id))
-    run = matching.start_run(params, started_by=current_user)
-    db.session.commit()
+        return redirect(url_for("matches.run_detail", run_id=exc.run.id))
     if current_app.config.get("ENGINE_RUN_INLINE") or current_app.testing:
+        # A failing run ends "failed" with its error (shown on its page), never as a 500.
         matching.execute_run(run, params)
         db.session.commit()
     else:

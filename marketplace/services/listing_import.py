@@ -2,7 +2,9 @@
 
 An import is planned first (every problem of every row collected, nothing written),
 shown as a preview, then applied in one transaction: all rows or none. Re-importing a
-row with the same ``ref`` for the same organisation updates that listing in place.
+row with the same ``ref`` for the same organisation updates that listing in place (and
+keeps its status); a row with a new ``ref`` creates an *active*, published listing, as
+the file format has no status column.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -32,6 +35,8 @@ from geo.regions import assign_municipalities
 from marketplace.errors import PermissionDenied
 from marketplace.extensions import db
 from marketplace.models import Listing, ListingAcceptedCode, Organisation, User
+from marketplace.services.limits import check_listing_limits
+from marketplace.services.listings import order_key, reveals
 from marketplace.services.permissions import audit_on_behalf, can_manage_organisation
 
 FileFormat = Literal["csv", "xlsx"]
@@ -81,6 +86,57 @@ def find_organisation(name_or_kvk: str) -> Organisation | None:
         sa.select(Organisation).where(sa.func.lower(Organisation.name) == text.lower())
     ).all()
     return matches[0] if len(matches) == 1 else None
+
+
+#: The ref the export writes for a listing stored without one (``L`` and its id).
+_ID_REF = re.compile(r"L([1-9][0-9]{0,17})", re.ASCII)
+
+
+def _existing_listing(organisation: Organisation, ref: str) -> Listing | None:
+    """The firm's listing that a row with ``ref`` updates, if any.
+
+    Listings made before every listing got a ref have none; the export writes
+    ``L{id}`` for them, which finds the listing again (of the same firm only).
+    """
+    found = db.session.scalar(
+        sa.select(Listing).where(Listing.organisation_id == organisation.id, Listing.ref == ref)
+    )
+    match = _ID_REF.fullmatch(ref)
+    if found is None and match is not None:
+        found = db.session.scalar(
+            sa.select(Listing).where(
+                Listing.id == int(match[1]),
+                Listing.organisation_id == organisation.id,
+                Listing.ref.is_(None),
+            )
+        )
+    return found
+
+
+def _duplicate_refs(planned: list[PlannedRow]) -> list[Problem]:
+    """Rows that give one organisation the same ref twice, once names are resolved.
+
+    The file check compares the organisation column as text; a name on one row and the
+    KvK number on another are the same firm, and the database allows one ref per firm.
+    """
+    problems: list[Problem] = []
+    first_row: dict[tuple[object, str], int] = {}
+    for item in planned:
+        owner = item.organisation.id if item.organisation is not None else item.organisation_name
+        key = (owner, item.values["ref"])
+        if key in first_row:
+            problems.append(
+                Problem(
+                    f"ref {item.values['ref']!r} is already used on row {first_row[key]} for "
+                    f"organisation {item.organisation_name!r}; a ref must be unique per "
+                    "organisation",
+                    row=item.row,
+                    column="ref",
+                )
+            )
+        else:
+            first_row[key] = item.row
+    return problems
 
 
 def _none_if_nan(value: Any) -> Any:
@@ -213,13 +269,12 @@ def plan_import(
             "current_source_km": _none_if_nan(rec["current_source_km"]),
             "visibility": rec["visibility"],
         }
-        existing = None
-        if org is not None:
-            existing = db.session.scalar(
-                sa.select(Listing).where(
-                    Listing.organisation_id == org.id, Listing.ref == rec["ref"]
-                )
-            )
+        limit_problems = check_listing_limits(values)
+        for column, messages in limit_problems.items():
+            problems.extend(Problem(message, row=row, column=column) for message in messages)
+        if limit_problems:
+            continue
+        existing = _existing_listing(org, rec["ref"]) if org is not None else None
         planned.append(
             PlannedRow(
                 row=row,
@@ -231,8 +286,9 @@ def plan_import(
                 listing=existing,
             )
         )
+    problems.extend(_duplicate_refs(planned))
     if problems:
-        raise ImportRejected(problems)
+        raise ImportRejected(sorted(problems, key=lambda p: (p.row or 0, p.column or "")))
     if planned:
         municipalities = assign_municipalities(
             [r.values["lon"] for r in planned], [r.values["lat"] for r in planned]
@@ -295,9 +351,17 @@ def store_upload(data: bytes, *, filename: str, user_id: int, organisation_id: i
     return token
 
 
+#: What :func:`store_upload` hands out (``secrets.token_urlsafe``), with room to spare.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+
+
 def load_upload(token: str, *, user_id: int) -> tuple[bytes, str, int | None]:
-    """The stored upload of ``token``, only for the user who uploaded it."""
-    if not token or not token.replace("-", "").replace("_", "").isalnum():
+    """The stored upload of ``token``, only for the user who uploaded it.
+
+    Anything but 1 to 64 ASCII letters, digits, ``-`` and ``_`` is refused before it
+    reaches the file system (no paths, no over-long or non-ASCII file names).
+    """
+    if not isinstance(token, str) or _TOKEN.fullmatch(token) is None:
         raise PermissionDenied()
     directory = _preview_dir()
     meta_path = directory / f"{token}.json"
@@ -310,6 +374,8 @@ def load_upload(token: str, *, user_id: int) -> tuple[bytes, str, int | None]:
 
 
 def discard_upload(token: str) -> None:
+    if _TOKEN.fullmatch(token) is None:
+        return
     directory = _preview_dir()
     (directory / f"{token}.json").unlink(missing_ok=True)
     (directory / f"{token}.bin").unlink(missing_ok=True)
@@ -324,22 +390,31 @@ def export_frame(viewer: User | None, *, organisation_id: int | None) -> pd.Data
     With ``organisation_id`` (which the viewer must manage): all of that firm's listings,
     drafts included, in the import format so that export -> import round-trips.
     Without: every active listing of the market; anonymous listings of other firms are
-    exported without organisation, reference, postcode or coordinates.
+    exported without organisation, reference, postcode or coordinates. The market is
+    sorted by kind, material and title, ties by :func:`~marketplace.services.listings.order_key`:
+    nothing about the firm, so an anonymous row does not sit among its firm's rows.
     """
     stmt = sa.select(Listing).options(sa.orm.selectinload(Listing.organisation))
     if organisation_id is not None:
         if viewer is not None and not can_manage_organisation(viewer, organisation_id):
             raise PermissionDenied()
         stmt = stmt.where(Listing.organisation_id == organisation_id)
+        items = list(db.session.scalars(stmt.order_by(Listing.kind, Listing.id)))
     else:
-        stmt = stmt.where(Listing.status == "active")
-    stmt = stmt.order_by(Listing.organisation_id, Listing.kind, Listing.id)
+        items = sorted(
+            db.session.scalars(stmt.where(Listing.status == "active")),
+            key=lambda item: (
+                item.kind,
+                item.material,
+                item.title.casefold(),
+                item.title,
+                order_key(item.id),
+            ),
+        )
     records = []
-    for item in db.session.scalars(stmt):
-        reveal = (
-            viewer is None
-            or item.visibility == "public"
-            or can_manage_organisation(viewer, item.organisation_id)
+    for item in items:
+        reveal = viewer is None or reveals(
+            viewer, organisation_id=item.organisation_id, visibility=item.visibility
         )
         records.append(
             {

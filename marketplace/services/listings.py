@@ -3,19 +3,28 @@
 Every page, JSON answer and export renders a listing through :class:`ListingView`,
 which leaves out the firm and the exact location of anonymous listings unless the
 viewer manages that firm. That is how anonymity holds by construction.
+
+Hiding fields is not enough: where a list puts an anonymous listing, and which
+listings a distance filter keeps, must not depend on what is hidden either. Search
+therefore measures anonymous listings from the point it shows (inside the
+municipality), ranks them by creation *date* only, and breaks ties with
+:func:`order_key`, a keyed hash of the id that carries no ownership or batch order.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from babel.numbers import format_decimal
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -28,6 +37,8 @@ from geo.regions import municipality_at, netherlands_municipalities
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
 from marketplace.models import EWCCode, Listing, ListingAcceptedCode, Organisation, User
+from marketplace.services.limits import check_listing_limits
+from marketplace.services.matching import supersede_open_proposals_for
 from marketplace.services.permissions import (
     audit_on_behalf,
     can_manage_organisation,
@@ -120,6 +131,9 @@ def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict
 
     def err(name: str, message: str) -> None:
         errors.setdefault(name, []).append(message)
+
+    for name, messages in check_listing_limits(data).items():
+        errors.setdefault(name, []).extend(messages)
 
     kind = data.get("kind")
     if kind not in ("offer", "need"):
@@ -282,8 +296,32 @@ def create_listing(
     _apply(listing, values)
     db.session.add(listing)
     db.session.flush()
+    if listing.ref is None:
+        # The export writes this ref; with it stored, export -> import updates in place.
+        listing.ref = _free_ref(organisation.id, f"L{listing.id}")
+        db.session.flush()
     audit_on_behalf(actor, organisation, "listing.create", listing, title=listing.title)
     return listing
+
+
+def _free_ref(organisation_id: int, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3``...: the first ref the firm does not use yet.
+
+    An imported row may already have claimed ``L{id}`` before that id existed.
+    """
+    taken = set(
+        db.session.scalars(
+            sa.select(Listing.ref).where(
+                Listing.organisation_id == organisation_id,
+                sa.or_(Listing.ref == wanted, Listing.ref.like(f"{wanted}-%")),
+            )
+        )
+    )
+    candidate, n = wanted, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{wanted}-{n}"
+    return candidate
 
 
 def update_listing(actor: User, listing: Listing, data: dict[str, Any]) -> Listing:
@@ -308,6 +346,8 @@ def set_status(actor: User, listing: Listing, status: str) -> Listing:
         )
     previous = listing.status
     listing.status = status
+    if status in ("paused", "closed"):
+        supersede_open_proposals_for(listing)
     db.session.flush()
     audit_on_behalf(
         actor, listing.organisation_id, "listing.status", listing, previous=previous, status=status
@@ -327,6 +367,73 @@ def municipality_points() -> dict[str, tuple[float, float]]:
         str(code): (float(p.x), float(p.y))
         for code, p in zip(gdf["gemeente_code"], points, strict=True)
     }
+
+
+def order_key(listing_id: int) -> int:
+    """A keyed pseudo-random 64-bit number for a listing id, to break ties in listings.
+
+    Ordering by id would put a firm's listings of one batch side by side, and an
+    unkeyed hash could be recomputed from guessed ids; this one needs ``SECRET_KEY``.
+    The same id always gets the same number, so pages and exports are stable.
+
+    Examples
+    --------
+    >>> from flask import Flask
+    >>> app = Flask("doc")
+    >>> app.config["SECRET_KEY"] = "not-a-real-secret-key"
+    >>> with app.app_context():
+    ...     order_key(7) == order_key(7), order_key(7) != order_key(8), order_key(7) < 2**64
+    (True, True, True)
+    """
+    secret = current_app.config.get("SECRET_KEY")
+    if not secret:
+        raise RuntimeError("SECRET_KEY is not set; listing order keys are derived from it")
+    digest = hmac.new(
+        str(secret).encode("utf-8"),
+        f"reststroom.listing-order:{listing_id}".encode("ascii"),
+        hashlib.sha256,
+    ).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def reveals(viewer: Any, *, organisation_id: int, visibility: str) -> bool:
+    """Whether ``viewer`` may see the firm and the exact site of such a listing."""
+    return visibility == "public" or can_manage_organisation(viewer, organisation_id)
+
+
+def _as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored timestamp is UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def recency_s(listing_id: int, created_at: datetime, *, revealed: bool) -> float:
+    """The moment "newest first" sorts a listing by, in seconds since 1970 (UTC).
+
+    The exact creation time for listings the viewer may see in full. For a hidden
+    (anonymous) listing only its UTC date counts, plus a keyed pseudo-random time of
+    that day: its place among the day's listings then says nothing about which firm
+    created what in the same batch.
+
+    Examples
+    --------
+    >>> from flask import Flask
+    >>> app = Flask("doc")
+    >>> app.config["SECRET_KEY"] = "not-a-real-secret-key"
+    >>> moment = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    >>> with app.app_context():
+    ...     exact = recency_s(7, moment, revealed=True)
+    ...     hidden = recency_s(7, moment, revealed=False)
+    >>> exact == moment.timestamp()
+    True
+    >>> day_start_s = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
+    >>> day_start_s <= hidden < day_start_s + 86_400
+    True
+    """
+    moment = _as_utc(created_at)
+    if revealed:
+        return moment.timestamp()
+    day_start_s = datetime.combine(moment.date(), time(), tzinfo=UTC).timestamp()
+    return day_start_s + order_key(listing_id) / 2**64 * 86_400
 
 
 def distance_band(km: float) -> str:
@@ -365,8 +472,10 @@ class ListingView:
     current_route: str | None
     current_source: str | None
     current_source_km: float | None
-    created_at: datetime
-    updated_at: datetime
+    # The date only (no time) for anonymous listings the viewer does not manage: exact
+    # times would pair a listing with the firm's public ones created in the same batch.
+    created_at: datetime | date
+    updated_at: datetime | date
     can_manage: bool
     # Withheld (None) for anonymous listings unless the viewer manages the firm:
     organisation_id: int | None
@@ -399,6 +508,12 @@ class ListingView:
 def view_of(
     listing: Listing, viewer: Any, lang: str, *, distance_km: float | None = None
 ) -> ListingView:
+    """What ``viewer`` may see of ``listing``.
+
+    ``distance_km`` is measured from the viewer's site to the point shown: the site for
+    listings revealed to the viewer, the municipality point otherwise (see
+    :func:`search_listings`); hidden listings only show it as a coarse band.
+    """
     manages = can_manage_organisation(viewer, listing.organisation_id)
     reveal = manages or listing.visibility == "public"
     ewc = listing.ewc
@@ -437,8 +552,8 @@ def view_of(
         current_route=listing.current_route,
         current_source=listing.current_source,
         current_source_km=listing.current_source_km,
-        created_at=listing.created_at,
-        updated_at=listing.updated_at,
+        created_at=listing.created_at if reveal else _as_utc(listing.created_at).date(),
+        updated_at=listing.updated_at if reveal else _as_utc(listing.updated_at).date(),
         can_manage=manages,
         organisation_id=listing.organisation_id if reveal else None,
         organisation_name=listing.organisation.name if reveal else None,
@@ -497,10 +612,22 @@ def _text_condition(q: str, lang: str) -> sa.ColumnElement[bool]:
 
 
 def search_listings(viewer: Any, filters: SearchFilters, lang: str) -> SearchResult:
-    """Active listings matching ``filters``, as views safe for ``viewer``."""
-    stmt = sa.select(Listing.id, Listing.lon, Listing.lat, Listing.created_at).where(
-        Listing.status == "active"
-    )
+    """Active listings matching ``filters``, as views safe for ``viewer``.
+
+    Distances run from the viewer's site to the point the viewer is shown: the site of
+    public listings and of the viewer's own, the municipality point of other firms'
+    anonymous listings. ``within_km`` and "nearest first" use that same distance, so
+    that narrowing the radius step by step cannot recover the distance to a hidden site.
+    """
+    stmt = sa.select(
+        Listing.id,
+        Listing.organisation_id,
+        Listing.visibility,
+        Listing.lon,
+        Listing.lat,
+        Listing.municipality_code,
+        Listing.created_at,
+    ).where(Listing.status == "active")
     if filters.q.strip():
         stmt = stmt.where(_text_condition(filters.q, lang))
     if filters.kind in ("offer", "need"):
@@ -534,31 +661,62 @@ def search_listings(viewer: Any, filters: SearchFilters, lang: str) -> SearchRes
     if org is not None and org.lon is not None and org.lat is not None:
         origin = (org.lon, org.lat)
     if filters.within_km and origin:
-        # Cheap bounding box in SQL; the exact distance below.
+        # Cheap bounding box in SQL, on the true site, so for public listings only: a
+        # box around the hidden site would itself answer "is it within x km?".
         dlat = filters.within_km / 110.5
         dlon = filters.within_km / (111.3 * math.cos(math.radians(origin[1])))
         stmt = stmt.where(
-            Listing.lat.between(origin[1] - dlat, origin[1] + dlat),
-            Listing.lon.between(origin[0] - dlon, origin[0] + dlon),
+            sa.or_(
+                Listing.visibility != "public",
+                sa.and_(
+                    Listing.lat.between(origin[1] - dlat, origin[1] + dlat),
+                    Listing.lon.between(origin[0] - dlon, origin[0] + dlon),
+                ),
+            )
         )
     rows = db.session.execute(stmt).all()
+    revealed = [
+        reveals(viewer, organisation_id=r.organisation_id, visibility=r.visibility) for r in rows
+    ]
     ids = np.array([r.id for r in rows], dtype=np.int64)
+    tie_keys = np.array([order_key(r.id) for r in rows], dtype=np.uint64)
+    recency = np.array(
+        [
+            recency_s(r.id, r.created_at, revealed=rev)
+            for r, rev in zip(rows, revealed, strict=True)
+        ],
+        dtype=float,
+    )
     distances = None
     if origin and rows:
-        lon = np.array([r.lon for r in rows], dtype=float)
-        lat = np.array([r.lat for r in rows], dtype=float)
-        distances = straight_km(
-            np.full_like(lon, origin[0]), np.full_like(lat, origin[1]), lon, lat
+        shown = [
+            (r.lon, r.lat) if rev else municipality_points().get(r.municipality_code or "")
+            for r, rev in zip(rows, revealed, strict=True)
+        ]
+        lon = np.array([p[0] if p else math.nan for p in shown], dtype=float)
+        lat = np.array([p[1] if p else math.nan for p in shown], dtype=float)
+        # A hidden listing without a municipality has no shown point: no distance.
+        located = np.isfinite(lon) & np.isfinite(lat)
+        distances = np.full(len(rows), math.nan)
+        distances[located] = straight_km(
+            np.full(int(located.sum()), origin[0]),
+            np.full(int(located.sum()), origin[1]),
+            lon[located],
+            lat[located],
         )
         if filters.within_km:
-            keep = distances <= filters.within_km
-            ids, distances = ids[keep], distances[keep]
-            rows = [r for r, k in zip(rows, keep, strict=True) if k]
+            keep = located & (np.where(located, distances, math.inf) <= filters.within_km)
+            ids, tie_keys, recency, distances = (
+                ids[keep],
+                tie_keys[keep],
+                recency[keep],
+                distances[keep],
+            )
     if filters.sort == "distance" and distances is not None:
-        order = np.argsort(distances, kind="stable")
+        # Hidden listings of one municipality share a point: the keyed hash orders them.
+        order = np.lexsort((tie_keys, distances))
     else:
-        created = np.array([r.created_at.timestamp() for r in rows], dtype=float)
-        order = np.lexsort((-ids, -created)) if len(rows) else np.array([], dtype=int)
+        order = np.lexsort((-ids, -recency)) if len(ids) else np.array([], dtype=int)
     total = len(order)
     per_page = max(1, filters.per_page)
     pages = max(1, math.ceil(total / per_page))
@@ -573,15 +731,12 @@ def search_listings(viewer: Any, filters: SearchFilters, lang: str) -> SearchRes
             .options(sa.orm.selectinload(Listing.organisation), sa.orm.selectinload(Listing.ewc))
         )
     }
-    items = [
-        view_of(
-            by_id[i],
-            viewer,
-            lang,
-            distance_km=float(distances[j]) if distances is not None else None,
-        )
-        for i, j in zip(page_ids, chosen, strict=True)
-    ]
+    items = []
+    for listing_id, position in zip(page_ids, chosen, strict=True):
+        distance_km = None
+        if distances is not None and math.isfinite(distances[position]):
+            distance_km = float(distances[position])
+        items.append(view_of(by_id[listing_id], viewer, lang, distance_km=distance_km))
     return SearchResult(items=items, total=total, page=page, pages=pages, origin=origin)
 
 

@@ -4,14 +4,20 @@ A run stores its parameters, timings, counts and totals (:class:`EngineRun`). Op
 proposals still in the new optimum are updated in place; open proposals that dropped
 out are marked ``superseded``; agreed, active and completed matches are never touched
 (their quantities are subtracted before the engine runs, so it fills what is left).
+A pair a firm declined is not proposed again for :data:`DECLINE_MEMORY_DAYS`.
+
+Only one run works at a time; a run that never finished (its worker died) stops
+blocking new runs after :data:`RUN_TIMEOUT`. Whatever goes wrong inside a run, it ends
+``failed`` with the error, never ``running``.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -24,13 +30,29 @@ from flows import Params, propose
 from flows.errors import FlowsError
 from flows.listing_file import split_offers_needs
 from marketplace.adapters import existing_exchanges_frame, listings_frame
-from marketplace.errors import InvalidInput, PermissionDenied
+from marketplace.errors import InvalidInput, MarketplaceError, PermissionDenied
 from marketplace.extensions import db
-from marketplace.models import Delivery, EngineRun, Match, User
+from marketplace.models import Delivery, EngineRun, Listing, Match, User
 from marketplace.models.match import OPEN_STATUSES
-from marketplace.services.permissions import can_manage_organisation
+from marketplace.services.permissions import audit_on_behalf, can_manage_organisation
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
+
+#: A run still ``running`` this long after it started is taken for dead (the thread or
+#: process that ran it stopped): starting a new run marks it ``failed`` instead of waiting.
+#: The region's engine run takes seconds, so this leaves a wide margin.
+RUN_TIMEOUT = timedelta(minutes=15)
+
+#: How long a declined pair (offer, need) stays declined: the engine does not propose it
+#: again within this many days of the decline. Listings change over half a year; a pair
+#: refused then may fit later.
+DECLINE_MEMORY_DAYS = 180
+
+#: Key of the PostgreSQL advisory lock that lets one run start at a time (any constant
+#: that no other part of the app uses; the bytes spell "RSRN").
+RUN_START_LOCK_KEY = 0x5253524E
 
 BREAKDOWN_COLUMNS = (
     "avoided_production_co2e_kg",
@@ -108,7 +130,80 @@ def _road_network(path: str) -> Any:
     return RoadNetwork.from_graphml(path)
 
 
+class RunInProgress(MarketplaceError):
+    """Another engine run is working; ``run`` is that run."""
+
+    def __init__(self, run: EngineRun) -> None:
+        super().__init__(f"engine run {run.id} is still running")
+        self.run = run
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored moment is UTC.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def lock_run_starts(connection: sa.Connection) -> None:
+    """Take, until ``connection``'s transaction ends, the lock that one run start holds.
+
+    A row lock (``SELECT ... FOR UPDATE`` on the running run) would not do: when no run
+    is running there is no row to lock, and two coordinators clicking at once would both
+    insert one. PostgreSQL takes a transaction-scoped advisory lock instead; SQLite lets
+    one transaction write at a time, and its first write (here one that changes no row)
+    holds that write lock until commit.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(RUN_START_LOCK_KEY)))
+    else:
+        table = EngineRun.__table__
+        connection.execute(sa.update(table).where(sa.false()).values(status=table.c.status))
+
+
+def abandon_stale_runs(*, now: datetime | None = None) -> list[EngineRun]:
+    """Mark the runs still ``running`` :data:`RUN_TIMEOUT` after their start ``failed``."""
+    now = now or datetime.now(UTC)
+    stale = list(
+        db.session.scalars(
+            sa.select(EngineRun).where(
+                EngineRun.status == "running", EngineRun.started_at < now - RUN_TIMEOUT
+            )
+        )
+    )
+    minutes = int(RUN_TIMEOUT.total_seconds() // 60)
+    for run in stale:
+        logger.warning("engine run %s abandoned: still running after %d minutes", run.id, minutes)
+        run.status = "failed"
+        run.error = (
+            f"abandoned: still running {minutes} minutes after it started "
+            "(the process running it probably stopped)"
+        )
+        run.finished_at = now
+    db.session.flush()
+    return stale
+
+
 def start_run(params: Params, *, started_by: User | None = None) -> EngineRun:
+    """Record a new run as ``running`` and **commit** it, unless another run is working.
+
+    The check for a running run and the insert of the new one happen in one transaction
+    under a lock (:func:`lock_run_starts`), so that two coordinators starting a
+    run at the same moment get one run, not two. This commits, unlike the other
+    services: the lock must be released at once, and the run must be visible (and
+    stay recorded if the run fails and rolls back what it wrote).
+
+    Raises
+    ------
+    RunInProgress
+        When a run started less than :data:`RUN_TIMEOUT` ago is still ``running``.
+    """
+    lock_run_starts(db.session.connection())
+    abandon_stale_runs()
+    running = db.session.scalar(
+        sa.select(EngineRun).where(EngineRun.status == "running").order_by(EngineRun.id)
+    )
+    if running is not None:
+        db.session.commit()  # keeps the abandoned runs failed and releases the lock
+        raise RunInProgress(running)
     run = EngineRun(
         status="running",
         params={
@@ -122,7 +217,7 @@ def start_run(params: Params, *, started_by: User | None = None) -> EngineRun:
         progress=0.0,
     )
     db.session.add(run)
-    db.session.flush()
+    db.session.commit()
     return run
 
 
@@ -136,9 +231,21 @@ def _clean(value: Any) -> Any:
     return value
 
 
+class _RunAbandoned(Exception):
+    """The run was marked failed by a newer start while it worked."""
+
+
 def execute_run(run: EngineRun, params: Params, *, progress: Progress | None = None) -> EngineRun:
-    """Run the engine for ``run`` and store its proposals; flushes, the caller commits."""
+    """Run the engine for ``run`` and store its proposals; flushes, the caller commits.
+
+    Never leaves ``run`` running. On any error the session is rolled back, which drops
+    whatever the run wrote since the last commit (a half-stored set of proposals), and
+    the run is marked ``failed`` with the error: an engine error (:class:`FlowsError`)
+    says what is wrong with the listings; anything else is a bug, logged with its
+    traceback. The run row itself was committed by :func:`start_run`.
+    """
     report = progress or (lambda _phase, _share: None)
+    run_id = run.id
     try:
         report("loading", 0.05)
         frame = listings_frame()
@@ -148,12 +255,28 @@ def execute_run(run: EngineRun, params: Params, *, progress: Progress | None = N
         else:
             offers, needs = split_offers_needs(frame)
             report("solving", 0.2)
-            proposals = propose(offers, needs, params, existing=existing_exchanges_frame())
+            proposals = propose(
+                offers,
+                needs,
+                params,
+                existing=existing_exchanges_frame(),
+                excluded=declined_pairs_frame(frame),
+            )
         report("storing", 0.8)
+        if db.session.scalar(sa.select(EngineRun.status).where(EngineRun.id == run_id)) != (
+            "running"
+        ):
+            # Abandoned after RUN_TIMEOUT, and a newer run may be storing: keep out of its way.
+            raise _RunAbandoned()
         counts = {"offers": len(offers), "needs": len(needs)}
         if proposals is None:
             counts.update(proposals=0, candidates=0)
-            stored = {"created": 0, "updated": 0, "superseded": _supersede_all_open()}
+            stored = {
+                "created": 0,
+                "updated": 0,
+                "superseded": _supersede_all_open(),
+                "skipped_declined": 0,
+            }
             run.totals = {"net_co2e_kg": 0.0, "exchanged_per_unit": {}, "loops": 0}
             run.timings_s = {}
         else:
@@ -165,9 +288,21 @@ def execute_run(run: EngineRun, params: Params, *, progress: Progress | None = N
         counts.update(stored)
         run.counts = counts
         run.status = "succeeded"
-    except FlowsError as exc:
+    except _RunAbandoned:
+        db.session.rollback()
+        logger.warning("engine run %s finished after it was abandoned; nothing stored", run_id)
+        return run
+    except Exception as exc:
+        db.session.rollback()
+        if isinstance(exc, FlowsError):
+            logger.warning("engine run %s failed: %s", run_id, exc)
+            error = str(exc)
+        else:
+            logger.exception("engine run %s failed", run_id)
+            error = f"{type(exc).__name__}: {exc}"
+        db.session.add(run)  # a no-op unless the rollback dropped a run never committed
         run.status = "failed"
-        run.error = str(exc)
+        run.error = error
     run.progress = 1.0
     run.finished_at = datetime.now(UTC)
     report("done", 1.0)
@@ -204,16 +339,58 @@ def _neutral_reason(text: str, rec: dict[str, Any], *, lang: str) -> str:
     return text
 
 
+def declined_pairs(*, now: datetime | None = None) -> set[tuple[int, int]]:
+    """(offer id, need id) of the pairs declined in the last :data:`DECLINE_MEMORY_DAYS`.
+
+    A declined match is closed: nothing changes it after the decline, so its
+    ``updated_at`` is the moment of the decline.
+    """
+    since = (now or datetime.now(UTC)) - timedelta(days=DECLINE_MEMORY_DAYS)
+    rows = db.session.execute(
+        sa.select(Match.offer_id, Match.need_id).where(
+            Match.status == "declined", Match.updated_at >= since
+        )
+    )
+    return {(int(offer_id), int(need_id)) for offer_id, need_id in rows}
+
+
+def declined_pairs_frame(listings: pd.DataFrame) -> pd.DataFrame:
+    """The declined pairs in the engine's terms, so that the optimum goes around them."""
+    organisation_of = dict(zip(listings["listing_id"], listings["organisation"], strict=True))
+    pairs = [
+        (offer_id, need_id)
+        for offer_id, need_id in sorted(declined_pairs())
+        if offer_id in organisation_of and need_id in organisation_of
+    ]
+    return pd.DataFrame(
+        {
+            "offer_organisation": [organisation_of[o] for o, _ in pairs],
+            "offer_ref": [str(o) for o, _ in pairs],
+            "need_organisation": [organisation_of[n] for _, n in pairs],
+            "need_ref": [str(n) for _, n in pairs],
+        }
+    )
+
+
 def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
-    """Replace the open proposals by ``frame``'s; keep every accepted match as it is."""
+    """Replace the open proposals by ``frame``'s; keep every accepted match as it is.
+
+    A pair declined in the last :data:`DECLINE_MEMORY_DAYS` is not proposed again; it is
+    counted as ``skipped_declined``. :func:`execute_run` already excludes declined pairs
+    from the optimisation (so their share goes elsewhere); this is the last guard.
+    """
     open_matches = {
         (m.offer_id, m.need_id): m
         for m in db.session.scalars(sa.select(Match).where(Match.status.in_(OPEN_STATUSES)))
     }
-    created = updated = 0
+    declined = declined_pairs()
+    created = updated = skipped_declined = 0
     seen: set[tuple[int, int]] = set()
     for rec in frame.to_dict("records"):
         key = (int(rec["offer_listing_id"]), int(rec["need_listing_id"]))
+        if key in declined:
+            skipped_declined += 1
+            continue
         seen.add(key)
         values = {
             "engine_run_id": run.id,
@@ -258,7 +435,32 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
             match.status = "superseded"
             superseded += 1
     db.session.flush()
-    return {"created": created, "updated": updated, "superseded": superseded}
+    return {
+        "created": created,
+        "updated": updated,
+        "superseded": superseded,
+        "skipped_declined": skipped_declined,
+    }
+
+
+def supersede_open_proposals_for(listing: Listing) -> int:
+    """Mark the open proposals of ``listing`` superseded; return how many there were.
+
+    Called when a listing is paused or closed: a proposal for it can no longer become
+    an agreement. Agreed, active and completed matches stay as they are.
+    """
+    proposals = list(
+        db.session.scalars(
+            sa.select(Match).where(
+                Match.status.in_(OPEN_STATUSES),
+                sa.or_(Match.offer_id == listing.id, Match.need_id == listing.id),
+            )
+        )
+    )
+    for match in proposals:
+        match.status = "superseded"
+    db.session.flush()
+    return len(proposals)
 
 
 def run_engine(
@@ -271,25 +473,108 @@ def run_engine(
 
 # --- the match workflow ---------------------------------------------------------------------
 
+SIDES = ("offer", "need")
+
+
+def _listing_of(match: Match, side: str) -> Listing:
+    return match.offer if side == "offer" else match.need
+
 
 def _sides(user: Any, match: Match) -> set[str]:
-    sides = set()
-    if can_manage_organisation(user, match.offer.organisation_id):
-        sides.add("offer")
-    if can_manage_organisation(user, match.need.organisation_id):
-        sides.add("need")
-    return sides
+    """The sides ``user`` may act for: their own firm's, or both for a coordinator."""
+    return {
+        side
+        for side in SIDES
+        if can_manage_organisation(user, _listing_of(match, side).organisation_id)
+    }
+
+
+def member_sides(user: Any, match: Match) -> set[str]:
+    """The sides of the firm ``user`` belongs to (acting for itself, not on behalf)."""
+    organisation_id = getattr(user, "organisation_id", None)
+    return {
+        side
+        for side in SIDES
+        if organisation_id is not None
+        and _listing_of(match, side).organisation_id == organisation_id
+    }
 
 
 def can_see_match(user: Any, match: Match) -> bool:
     return bool(_sides(user, match))
 
 
-def accept(user: User, match: Match) -> Match:
-    """Accept a proposal for the user's side(s); both sides accepted makes it an agreement."""
-    sides = _sides(user, match)
-    if not sides:
+def _acting_sides(user: Any, match: Match, side: str | None, *, joint: bool) -> set[str]:
+    """The sides an action of ``user`` speaks for.
+
+    A member speaks for their own firm. Someone acting on behalf of firms (a
+    coordinator) names the ``side``: consent is each firm's own, and one click must not
+    give both. A ``joint`` action (completing, recording a delivery) concerns the
+    exchange as a whole; without a ``side`` a coordinator takes it for both firms.
+    """
+    allowed = _sides(user, match)
+    if not allowed:
         raise PermissionDenied()
+    if side is not None:
+        if side not in SIDES:
+            raise InvalidInput(f"side {side!r} is not one of 'offer', 'need'")
+        if side not in allowed:
+            raise PermissionDenied()
+        return {side}
+    own = member_sides(user, match) & allowed
+    if own:
+        return own
+    if joint:
+        return allowed
+    raise InvalidInput(_("Choose the firm you act for: the offering or the needing firm."))
+
+
+def _audit(user: User, match: Match, sides: set[str], action: str, **details: Any) -> None:
+    """An audit entry for every firm ``user`` acted for without belonging to it."""
+    for side in SIDES:
+        if side in sides:
+            audit_on_behalf(
+                user,
+                _listing_of(match, side).organisation_id,
+                f"match.{action}",
+                match,
+                side=side,
+                **details,
+            )
+
+
+def _require_current(match: Match) -> None:
+    """Refuse to agree to a proposal whose listings are no longer what the engine saw."""
+    for listing in (match.offer, match.need):
+        if listing.status != "active":
+            # Imported here: the listings service calls supersede_open_proposals_for.
+            from marketplace.services.listings import STATUS_LABELS
+
+            raise InvalidInput(
+                _(
+                    "This proposal can no longer be accepted: one of its listings is %(status)s.",
+                    status=STATUS_LABELS.get(listing.status, listing.status),
+                )
+            )
+    run = db.session.get(EngineRun, match.engine_run_id) if match.engine_run_id else None
+    if run is not None and any(
+        _aware(listing.updated_at) > _aware(run.started_at) for listing in (match.offer, match.need)
+    ):
+        raise InvalidInput(
+            _(
+                "A listing of this proposal changed after the engine proposed it; "
+                "the next engine run brings the proposal up to date."
+            )
+        )
+
+
+def accept(user: User, match: Match, *, side: str | None = None) -> Match:
+    """Accept a proposal for the user's side; both sides accepted makes it an agreement.
+
+    Only a proposal whose two listings are still active and unchanged since the engine
+    proposed it can be accepted.
+    """
+    sides = _acting_sides(user, match, side, joint=False)
     if match.status != "proposed":
         raise InvalidInput(
             _(
@@ -297,6 +582,7 @@ def accept(user: User, match: Match) -> Match:
                 status=MATCH_STATUS_LABELS[match.status],
             )
         )
+    _require_current(match)
     now = datetime.now(UTC)
     if "offer" in sides and match.offer_accepted_at is None:
         match.offer_accepted_at = now
@@ -306,12 +592,13 @@ def accept(user: User, match: Match) -> Match:
         match.status = "agreed"
         match.agreed_at = now
     db.session.flush()
+    _audit(user, match, sides, "accept", status=match.status)
     return match
 
 
-def decline(user: User, match: Match) -> Match:
-    if not _sides(user, match):
-        raise PermissionDenied()
+def decline(user: User, match: Match, *, side: str | None = None) -> Match:
+    """Decline a proposal for the user's side; the engine does not propose the pair again."""
+    sides = _acting_sides(user, match, side, joint=False)
     if match.status != "proposed":
         raise InvalidInput(
             _(
@@ -321,14 +608,21 @@ def decline(user: User, match: Match) -> Match:
         )
     match.status = "declined"
     db.session.flush()
+    _audit(user, match, sides, "decline")
     return match
 
 
 def record_delivery(
-    user: User, match: Match, *, delivered_on: Any, quantity: float, unit: str, note: str | None
+    user: User,
+    match: Match,
+    *,
+    delivered_on: Any,
+    quantity: float,
+    unit: str,
+    note: str | None,
+    side: str | None = None,
 ) -> Delivery:
-    if not _sides(user, match):
-        raise PermissionDenied()
+    sides = _acting_sides(user, match, side, joint=True)
     if match.status not in ("agreed", "active"):
         raise InvalidInput(_("Deliveries can be recorded for agreed or active matches only."))
     if not quantity or quantity <= 0:
@@ -347,14 +641,24 @@ def record_delivery(
     db.session.add(delivery)
     match.status = "active"
     db.session.flush()
+    _audit(
+        user,
+        match,
+        sides,
+        "delivery",
+        delivery_id=delivery.id,
+        delivered_on=str(delivered_on),
+        quantity=float(quantity),
+        unit=unit,
+    )
     return delivery
 
 
-def complete(user: User, match: Match) -> Match:
-    if not _sides(user, match):
-        raise PermissionDenied()
+def complete(user: User, match: Match, *, side: str | None = None) -> Match:
+    sides = _acting_sides(user, match, side, joint=True)
     if match.status not in ("agreed", "active"):
         raise InvalidInput(_("Only an agreed or active match can be completed."))
     match.status = "completed"
     db.session.flush()
+    _audit(user, match, sides, "complete")
     return match

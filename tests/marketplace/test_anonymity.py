@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
+from flask import Flask
 from flask.testing import FlaskClient
+from flask_login import AnonymousUserMixin
 
+from geo.distance import straight_km
 from geo.geocode import geocode_postcode
 from marketplace.extensions import db
 from marketplace.models import Listing, Match, Organisation, User
 from marketplace.services import matching
+from marketplace.services.listings import (
+    SearchFilters,
+    municipality_points,
+    order_key,
+    search_listings,
+)
 from tests import factories
 from tests.marketplace.helpers import english, login, make_user
 
@@ -154,6 +166,183 @@ def test_the_market_export_leaves_out_the_anonymous_firm(
     assert world.offer.title in text
     assert "BOSTEL-1" not in text
     assert_no_secrets(text)
+
+
+def export_rows(client: FlaskClient) -> list[dict[str, str]]:
+    text = client.get("/listings/export.csv").data.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_market_export_orders_rows_by_kind_material_and_title_never_by_firm(
+    client: FlaskClient, db_session: Any
+) -> None:
+    # Firm A (the lower id) lists a batch around its anonymous offer; sorted by firm, the
+    # anonymous row sat between A's named rows and so gave A away.
+    firm_a = factories.organisation(name="Firma A")
+    firm_b = factories.organisation(name="Firma B")
+    for title, visibility in (("Zaagsel", "public"), ("Bierbostel geheim", "anonymous")):
+        factories.listing(organisation=firm_a, title=title, visibility=visibility)
+    factories.listing(organisation=firm_a, title="Zand")
+    factories.listing(organisation=firm_b, title="Citruspulp")
+    factories.listing(organisation=firm_b, title="appelpulp")
+    factories.listing(organisation=firm_b, kind="need", title="Veevoer")
+    db_session.commit()
+    english(client)
+    rows = [(r["kind"], r["title"], r["organisation"]) for r in export_rows(client)]
+    assert rows == [
+        ("need", "Veevoer", "Firma B"),
+        ("offer", "appelpulp", "Firma B"),
+        ("offer", "Bierbostel geheim", ""),
+        ("offer", "Citruspulp", "Firma B"),
+        ("offer", "Zaagsel", "Firma A"),
+        ("offer", "Zand", "Firma A"),
+    ]
+
+
+def test_identical_rows_of_the_market_export_follow_the_keyed_hash_not_firm_or_id(
+    client: FlaskClient, db_session: Any
+) -> None:
+    firms = [factories.organisation(name="Firma A"), factories.organisation(name="Firma B")]
+    owner = {
+        factories.listing(organisation=firms[n % 2], title="Pallets").id: firms[n % 2].name
+        for n in range(12)
+    }
+    db_session.commit()
+    english(client)
+    names = [r["organisation"] for r in export_rows(client)]
+    assert names == [owner[i] for i in sorted(owner, key=order_key)]
+
+
+def test_the_order_key_is_stable_and_depends_on_the_secret_key(
+    app: Flask, db_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = [order_key(i) for i in range(1, 40)]
+    assert first == [order_key(i) for i in range(1, 40)]
+    assert len(set(first)) == len(first)
+    monkeypatch.setitem(app.config, "SECRET_KEY", "another-secret-key-for-this-test")
+    other = [order_key(i) for i in range(1, 40)]
+    assert all(a != b for a, b in zip(first, other, strict=True))
+
+
+# Distances to an anonymous listing are distances to the point shown ------------------------------
+
+
+def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
+    lon1, lat1, lon2, lat2 = (np.array([v]) for v in (*a, *b))
+    return float(straight_km(lon1, lat1, lon2, lat2)[0])
+
+
+def b_site(world: World) -> tuple[float, float]:
+    firm_b = world.member_b.organisation
+    return (firm_b.lon, firm_b.lat)
+
+
+def test_the_distance_cases_for_the_anonymous_listing_are_not_trivial(world: World) -> None:
+    # Guards the tests below: the shown point lies further from B than the hidden site.
+    true_km = km_between(b_site(world), (SITE_LON, SITE_LAT))
+    shown_km = km_between(b_site(world), municipality_points()["GM0150"])
+    assert true_km == pytest.approx(11.899, abs=1e-3)
+    assert shown_km == pytest.approx(14.486, abs=1e-3)
+
+
+@pytest.mark.parametrize(("within_km", "found"), [(11.8, False), (13.0, False), (14.6, True)])
+def test_the_within_km_filter_measures_an_anonymous_listing_from_its_shown_point(
+    client: FlaskClient, world: World, within_km: float, found: bool
+) -> None:
+    # 13 km holds the hidden site (11.9 km) but not the shown point (14.5 km): halving the
+    # radius step by step must home in on the shown point, never on the site.
+    login(client, world.member_b)
+    body = client.get("/api/listings", query_string={"within_km": within_km}).get_json()
+    ids = {f["properties"]["id"] for f in body["features"]}
+    assert (world.offer.id in ids) is found
+
+
+def test_the_firm_itself_filters_its_anonymous_listing_by_the_true_site(
+    client: FlaskClient, world: World
+) -> None:
+    login(client, world.member_a)
+    body = client.get("/api/listings", query_string={"within_km": 0.1}).get_json()
+    assert world.offer.id in {f["properties"]["id"] for f in body["features"]}
+
+
+def test_nearest_first_places_an_anonymous_listing_by_its_shown_point(
+    world: World, db_session: Any
+) -> None:
+    # 13.0 km north of B: between the hidden site (11.9 km) and the shown point (14.5 km).
+    lon, lat = b_site(world)
+    between = factories.listing(lon=lon, lat=lat + 13.0 / 111.195, title="Tussenin")
+    db_session.commit()
+    assert km_between((lon, lat), (between.lon, between.lat)) == pytest.approx(13.0, abs=0.01)
+    result = search_listings(world.member_b, SearchFilters(sort="distance"), "en")
+    assert [v.id for v in result.items] == [world.need.id, between.id, world.offer.id]
+    shown = next(v for v in result.items if v.id == world.offer.id)
+    assert (shown.distance_km, shown.distance_text) == (None, "< 25 km")
+
+
+# Time stamps of an anonymous listing: the date only, and no batch order --------------------------
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite returns the stored UTC time without its zone.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def test_the_map_data_gives_only_the_date_of_an_anonymous_listing(
+    client: FlaskClient, world: World
+) -> None:
+    login(client, world.member_b)
+    features = client.get("/api/listings").get_json()["features"]
+    props = {f["properties"]["id"]: f["properties"] for f in features}
+    created = as_utc(world.offer.created_at)
+    assert props[world.offer.id]["created_at"] == created.date().isoformat()
+    assert props[world.offer.id]["updated_at"] == created.date().isoformat()
+    assert "T" in props[world.need.id]["created_at"]  # public: the full time stamp
+
+
+def test_the_firm_itself_sees_the_full_time_stamps_of_its_anonymous_listing(
+    client: FlaskClient, world: World
+) -> None:
+    login(client, world.member_a)
+    features = client.get("/api/listings").get_json()["features"]
+    props = next(f["properties"] for f in features if f["properties"]["id"] == world.offer.id)
+    assert "T" in props["created_at"]
+    assert "T" in props["updated_at"]
+
+
+DAY = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("viewer", ["member_b", "anonymous"])
+def test_newest_first_places_an_anonymous_listing_by_its_date_not_its_time(
+    world: World, db_session: Any, viewer: str
+) -> None:
+    # Firm A publishes public listings at 8, 12, 16 and 20 o'clock and an anonymous one.
+    # Whenever that day it was made, the anonymous listing keeps one place among them, so
+    # its place cannot pair it with the public listings of the same batch.
+    at = {
+        "tomorrow": DAY + timedelta(days=1),
+        "h20": DAY + timedelta(hours=20),
+        "h16": DAY + timedelta(hours=16),
+        "h12": DAY + timedelta(hours=12),
+        "h08": DAY + timedelta(hours=8),
+        "yesterday": DAY - timedelta(seconds=1),
+    }
+    public = {
+        name: factories.listing(organisation=world.firm_a, title=name, created_at=moment).id
+        for name, moment in at.items()
+    }
+    hidden = world.offer
+    who = AnonymousUserMixin() if viewer == "anonymous" else getattr(world, viewer)
+    orders = []
+    for moment in (DAY, DAY + timedelta(hours=12, microseconds=1), DAY + timedelta(hours=23)):
+        hidden.created_at = moment
+        db_session.commit()
+        result = search_listings(who, SearchFilters(), "en")
+        orders.append([v.id for v in result.items if v.id != world.need.id])
+    assert orders[0] == orders[1] == orders[2]
+    assert orders[0][0] == public["tomorrow"]
+    assert orders[0][-1] == public["yesterday"]
+    assert [i for i in orders[0] if i != hidden.id] == list(public.values())
 
 
 @pytest.fixture

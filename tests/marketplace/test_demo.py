@@ -354,8 +354,9 @@ def test_the_cli_commits_so_the_demo_survives_the_session(app: Flask, db_session
 def test_the_production_configuration_refuses_demo_data(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
-    monkeypatch.setenv("SECRET_KEY", "x" * 32)
+    monkeypatch.setenv("SECRET_KEY", "0123456789abcdef0123456789abcdef")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.sqlite3'}")
+    monkeypatch.setenv("RESTSTROOM_BASE_URL", "https://reststroom.example.nl")
     prod = create_app("production")
 
     result = prod.test_cli_runner().invoke(args=["demo", "load", "--if-empty"])

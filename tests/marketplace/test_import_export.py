@@ -267,12 +267,54 @@ def test_a_member_cannot_confirm_another_users_upload(
     assert count(Listing) == 2
 
 
-@pytest.mark.parametrize("token", ["", "../../etc/passwd", "nonexistent-token"])
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "../../etc/passwd",
+        "nonexistent-token",
+        "x" * 65,
+        "x" * 300,
+        "é" * 10,
+        "ｔｏｋｅｎ",
+        "token\n",
+        "a b",
+    ],
+)
 def test_a_forged_token_is_refused(client: FlaskClient, member: User, token: str) -> None:
     login(client, member)
     response = client.post("/listings/import/confirm", data={"token": token})
     assert response.status_code in (400, 403)
     assert count(Listing) == 0
+
+
+@pytest.mark.parametrize("token", ["ｔｏｋｅｎ", "tökén", "٣٣٣"])
+def test_a_token_of_non_ascii_letters_or_digits_never_reaches_the_file_system(
+    client: FlaskClient, app: Flask, member: User, token: str
+) -> None:
+    # Even a stored preview under such a name is not loaded: only A-Z, a-z, 0-9, - and _.
+    folder = Path(app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{token}.bin").write_bytes(csv_bytes())
+    meta = f'{{"filename": "x.csv", "user_id": {member.id}, "organisation_id": null}}'
+    (folder / f"{token}.json").write_text(meta, encoding="utf-8")
+    login(client, member)
+    response = client.post("/listings/import/confirm", data={"token": token})
+    assert response.status_code == 403
+    assert count(Listing) == 0
+
+
+def test_the_longest_token_allowed_is_looked_up(app: Flask, member: User) -> None:
+    from marketplace.services.listing_import import load_upload
+
+    token = "A-_z09" * 10 + "abcd"
+    folder = Path(app.instance_path) / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{token}.bin").write_bytes(b"data")
+    meta = f'{{"filename": "x.csv", "user_id": {member.id}, "organisation_id": null}}'
+    (folder / f"{token}.json").write_text(meta, encoding="utf-8")
+    assert len(token) == 64
+    assert load_upload(token, user_id=member.id) == (b"data", "x.csv", None)
 
 
 def test_a_confirmed_token_cannot_be_replayed(client: FlaskClient, member: User) -> None:
@@ -302,6 +344,40 @@ def test_a_coordinator_imports_rows_for_the_firms_they_name(
     assert owners == {"c1": member.organisation_id, "c2": other.id}
     actions = sorted(db.session.scalars(sa.select(AuditEntry.action)).all())
     assert actions == ["listing.import.create", "listing.import.create"]
+
+
+def test_a_ref_given_twice_for_one_firm_by_name_and_by_kvk_is_a_problem_of_the_preview(
+    client: FlaskClient, member: User
+) -> None:
+    coordinator = make_user(role="coordinator")
+    member.organisation.kvk = "12345678"
+    db.session.commit()
+    body = (
+        b"ref,organisation,kind,title,ewc_code,quantity,unit,postcode\n"
+        b"X1,Houtbewerking Twello BV,offer,Hout,03 01 05,3,t,7201\n"
+        b"X2,Houtbewerking Twello BV,offer,Zaagsel,03 01 05,3,t,7201\n"
+        b"X1,12345678,offer,Snippers,03 01 05,4,t,7201\n"
+    )
+    login(client, coordinator)
+    response = upload(client, body, "regio.csv", organisation="")
+    assert response.status_code == 422
+    assert problems_of(response.get_data(as_text=True)) == [
+        (
+            "4",
+            "ref",
+            "ref &#39;X1&#39; is already used on row 2 for organisation "
+            "&#39;Houtbewerking Twello BV&#39;; a ref must be unique per organisation",
+        )
+    ]
+    assert count(Listing) == 0
+
+
+def test_the_import_page_says_that_new_rows_are_published(
+    client: FlaskClient, member: User
+) -> None:
+    login(client, member)
+    html = client.get("/listings/import").get_data(as_text=True)
+    assert "published (active) at once" in html
 
 
 # Export -> import round trip ---------------------------------------------------------------------
@@ -448,6 +524,71 @@ def test_an_export_re_imported_after_deleting_the_listings_recreates_them_identi
     assert "4 new listings, 0 updates." in html
     client.post("/listings/import/confirm", data={"token": token_of(html)})
     assert_same_listings(snapshot(varied.id), before)
+
+
+FORM_OFFER = {
+    "kind": "offer",
+    "title": "Vertrouwelijk concept",
+    "material": "organics.food_residues",
+    "ewc_code": "02 07 04",
+    "quantity": "5",
+    "unit": "t",
+    "frequency": "year",
+    "location_mode": "site",
+    "price_terms": "negotiable",
+    "visibility": "public",
+    "save_draft": "1",
+}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_listing_made_with_the_form_survives_export_and_import_unchanged(
+    client: FlaskClient, member: User, varied: Organisation, fmt: str
+) -> None:
+    login(client, member)
+    assert client.post("/listings/new", data=FORM_OFFER).status_code == 302
+    made = db.session.scalars(sa.select(Listing).where(Listing.title == FORM_OFFER["title"])).one()
+    before = snapshot(varied.id)
+    exported = client.get(f"/listings/export.{fmt}?organisation={varied.id}").data
+    html = upload(client, exported, f"export.{fmt}").get_data(as_text=True)
+    assert "0 new listings, 5 updates." in html
+    client.post("/listings/import/confirm", data={"token": token_of(html)})
+    assert_same_listings(snapshot(varied.id), before)
+    db.session.refresh(made)
+    assert made.status == "draft"  # an update keeps the status
+
+
+def test_a_listing_stored_without_a_ref_is_found_again_by_the_ref_its_export_wrote(
+    client: FlaskClient, member: User, varied: Organisation
+) -> None:
+    legacy = factories.listing(organisation=varied, title="Oud", status="paused")
+    db.session.commit()
+    assert legacy.ref is None
+    login(client, member)
+    exported = client.get(f"/listings/export.csv?organisation={varied.id}").data
+    assert f"L{legacy.id},".encode() in exported
+    html = upload(client, exported, "export.csv").get_data(as_text=True)
+    assert "0 new listings, 5 updates." in html
+    client.post("/listings/import/confirm", data={"token": token_of(html)})
+    db.session.expire_all()
+    assert count(Listing, Listing.organisation_id == varied.id) == 5
+    assert (legacy.ref, legacy.title, legacy.status) == (f"L{legacy.id}", "Oud", "paused")
+
+
+def test_an_id_ref_never_reaches_another_firms_listing(client: FlaskClient, member: User) -> None:
+    others = factories.listing(title="Van een ander", quantity=7.0)
+    db.session.commit()
+    row = [f"L{others.id}", "offer", "Mijn eigen", "", "03 01 05", "3", "t", "7201 AA"]
+    login(client, member)
+    html = upload(client, csv_bytes([row]), "lijst.csv").get_data(as_text=True)
+    assert "1 new listings, 0 updates." in html
+    client.post("/listings/import/confirm", data={"token": token_of(html)})
+    db.session.expire_all()
+    assert (others.ref, others.title, others.quantity) == (None, "Van een ander", 7.0)
+    mine = db.session.scalars(
+        sa.select(Listing).where(Listing.organisation_id == member.organisation_id)
+    ).one()
+    assert (mine.ref, mine.title, mine.status) == (f"L{others.id}", "Mijn eigen", "active")
 
 
 def test_the_csv_export_escapes_spreadsheet_formulas(

@@ -298,6 +298,30 @@ def test_the_site_location_is_refused_when_the_organisation_has_none(
 # Acting on behalf of a firm --------------------------------------------------------------------
 
 
+def test_a_listing_made_with_the_form_gets_the_ref_its_export_will_carry(
+    client: FlaskClient, member: User
+) -> None:
+    login(client, member)
+    assert post_listing(client, OFFER).status_code == 302
+    listing = db.session.scalars(sa.select(Listing)).one()
+    assert listing.ref == f"L{listing.id}"
+
+
+def test_a_form_listing_whose_ref_an_import_already_took_gets_the_next_free_one(
+    client: FlaskClient, member: User
+) -> None:
+    # Imported rows may have named themselves after ids that did not exist yet.
+    first = factories.listing(organisation=member.organisation, ref="first")
+    second = factories.listing(organisation=member.organisation, ref="second")
+    next_id = second.id + 1
+    first.ref, second.ref = f"L{next_id}", f"L{next_id}-2"
+    db.session.commit()
+    login(client, member)
+    assert post_listing(client, OFFER).status_code == 302
+    created = db.session.scalars(sa.select(Listing).where(Listing.title == OFFER["title"])).one()
+    assert (created.id, created.ref) == (next_id, f"L{next_id}-3")
+
+
 def test_a_coordinator_creating_a_listing_for_a_firm_writes_an_audit_entry(
     client: FlaskClient, db_session: Any
 ) -> None:
@@ -404,6 +428,31 @@ def test_a_refused_status_change_says_why(client: FlaskClient, member: User) -> 
         f"/listings/{item.id}/status", data={"status": "paused"}, follow_redirects=True
     )
     assert "A draft listing cannot become paused." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("referrer", "expected"),
+    [
+        ("http://reststroom.test/listings/mine?organisation=7", "/listings/mine?organisation=7"),
+        ("https://evil.example/phish?next=1", "/phish?next=1"),
+        ("https://evil.example//evil.example/x", None),
+        ("http://reststroom.test/\\evil.example", None),
+        ("javascript:alert(1)", None),
+        (None, None),
+    ],
+)
+def test_a_status_change_returns_to_the_referring_page_on_this_site_only(
+    client: FlaskClient, member: User, referrer: str | None, expected: str | None
+) -> None:
+    item = factories.listing(organisation=member.organisation)
+    db.session.commit()
+    login(client, member)
+    headers = {"Referer": referrer} if referrer else {}
+    response = client.post(
+        f"/listings/{item.id}/status", data={"status": "paused"}, headers=headers
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == (expected or f"/listings/{item.id}")
 
 
 def test_publishing_a_draft_from_the_edit_form_activates_it(

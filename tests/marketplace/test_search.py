@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from flask_login import AnonymousUserMixin
 
 from geo.distance import straight_km
 from geo.geocode import geocode_postcode
 from marketplace.extensions import db
+from marketplace.listings.forms import SEARCH_FIELDS, SearchForm
 from marketplace.models import Listing, ListingAcceptedCode, Organisation, User
 from marketplace.services.listings import SearchFilters, search_listings
 from tests import factories
@@ -317,3 +320,32 @@ def test_the_market_page_links_to_the_next_page_keeping_the_filters(
     html2 = client.get("/listings/?kind=offer&page=2").get_data(as_text=True)
     assert "page 2 of 2" in html2
     assert html2.count("Partij ") == 5
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"endpoint": "x"},
+        {"_external": "1"},
+        {"_external": "1", "_scheme": "javascript"},
+        {"_anchor": "top", "_method": "POST"},
+        {"values": "x", "colour": "red"},
+    ],
+)
+def test_the_market_page_carries_over_only_the_search_fields_into_its_links(
+    client: FlaskClient, viewer: User, thirty: list[int], extra: dict[str, str]
+) -> None:
+    login(client, viewer)
+    response = client.get("/listings/", query_string={"kind": "offer", **extra})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    links = re.findall(r'href="([^"]*page=2[^"]*)"', html)
+    sources = re.findall(r'data-source="([^"]*)"', html)
+    assert links == ["/listings/?page=2&amp;kind=offer"]
+    assert sources == ["/api/listings?kind=offer"]
+
+
+def test_the_carried_over_search_fields_are_the_search_forms_fields(app: Flask) -> None:
+    with app.test_request_context():
+        names = {field.name for field in SearchForm()}
+    assert set(SEARCH_FIELDS) == names - {"page"}
