@@ -43,6 +43,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from flows.co2 import RESULT_COLUMNS as CO2_RESULT_COLUMNS
+
 __all__ = [
     "CO2_COLUMNS",
     "RADIUS_BUCKET_FACTOR",
@@ -57,19 +59,10 @@ IntArray = npt.NDArray[np.int32]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-#: Per-unit columns :func:`flows.co2.co2_per_unit` returns that the engine carries per edge.
-CO2_COLUMNS: Final = (
-    "mass_t_per_unit",
-    "avoided_production_co2e_kg_per_unit",
-    "avoided_disposal_co2e_kg_per_unit",
-    "transport_co2e_kg_per_unit",
-    "avoided_transport_co2e_kg_per_unit",
-    "net_co2e_kg_per_unit",
-    "source_km_used",
-    "tonne_km_saved_per_unit",
-)
 #: Text columns of the co2 result, kept as categoricals (few distinct values).
 CO2_KEY_COLUMNS: Final = ("production_factor_key", "disposal_factor_key")
+#: Per-unit columns :func:`flows.co2.co2_per_unit` returns that the engine carries per edge.
+CO2_COLUMNS: Final = tuple(c for c in CO2_RESULT_COLUMNS if c not in CO2_KEY_COLUMNS)
 #: Consecutive needs' search radii differ by at most this factor within one bucket.
 RADIUS_BUCKET_FACTOR: Final = 1.25
 

@@ -92,6 +92,16 @@ LOCATION_LABELS = {
 }
 
 
+def quantity_validators() -> list[Any]:
+    """A required, finite quantity greater than 0 and within the limit (listings, deliveries)."""
+    return [
+        InputRequired(),
+        Finite(QUANTITY_LIMIT_MESSAGE),
+        NumberRange(min=0.000001, message=_l("The quantity must be greater than 0.")),
+        NumberRange(max=MAX_QUANTITY_PER_UNIT, message=QUANTITY_LIMIT_MESSAGE),
+    ]
+
+
 class ListingForm(FlaskForm):
     kind = RadioField(
         _l("Kind"),
@@ -114,16 +124,7 @@ class ListingForm(FlaskForm):
             "Needs only: codes you can take, separated by ';'. Empty = any fitting code."
         ),
     )
-    quantity = DecimalField(
-        _l("Quantity"),
-        places=None,
-        validators=[
-            InputRequired(),
-            Finite(QUANTITY_LIMIT_MESSAGE),
-            NumberRange(min=0.000001, message=_l("The quantity must be greater than 0.")),
-            NumberRange(max=MAX_QUANTITY_PER_UNIT, message=QUANTITY_LIMIT_MESSAGE),
-        ],
-    )
+    quantity = DecimalField(_l("Quantity"), places=None, validators=quantity_validators())
     unit = SelectField(_l("Unit"), choices=select_choices((u, u) for u in UNITS), default="t")
     frequency = SelectField(
         _l("Frequency"), choices=select_choices(FREQUENCY_LABELS.items()), default="year"

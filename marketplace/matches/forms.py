@@ -5,11 +5,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, HiddenField, SelectField, StringField
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, Optional
 
 from flows.schema import UNITS
-from marketplace.listings.forms import Finite, select_choices
-from marketplace.services.limits import MAX_QUANTITY_PER_UNIT, QUANTITY_LIMIT_MESSAGE
+from marketplace.listings.forms import quantity_validators, select_choices
 
 #: The sides of a match someone may act for.
 SIDES = ("offer", "need")
@@ -27,16 +26,7 @@ class ActionForm(FlaskForm):
 
 class DeliveryForm(FlaskForm):
     delivered_on = DateField(_l("Delivered on"), validators=[InputRequired()])
-    quantity = DecimalField(
-        _l("Quantity"),
-        places=None,
-        validators=[
-            InputRequired(),
-            Finite(QUANTITY_LIMIT_MESSAGE),
-            NumberRange(min=0.000001, message=_l("The quantity must be greater than 0.")),
-            NumberRange(max=MAX_QUANTITY_PER_UNIT, message=QUANTITY_LIMIT_MESSAGE),
-        ],
-    )
+    quantity = DecimalField(_l("Quantity"), places=None, validators=quantity_validators())
     unit = SelectField(_l("Unit"), choices=select_choices((u, u) for u in UNITS))
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
     side = HiddenField(validators=[Optional(), AnyOf(SIDES)])
