@@ -50,7 +50,39 @@
     return map;
   }
 
+  function exchangesMap(id) {
+  var el = document.getElementById(id);
+  var map = baseMap(id);
+  regionLayer(map).then(function () {
+    return fetch(el.dataset.source, { headers: { Accept: "application/json" } });
+  }).then(function (r) { return r.json(); }).then(function (data) {
+    L.geoJSON(data, {
+      style: function (f) {
+        return {
+          color: f.properties.loop_id ? "#d9822b" : (f.properties.status === "proposed" ? "#1e4f8a" : "#1f7a4d"),
+          weight: 2, opacity: 0.7, dashArray: f.properties.status === "proposed" ? "4 4" : null
+        };
+      },
+      onEachFeature: function (f, layer) {
+        var box = document.createElement("div");
+        [f.properties.offer_title + " → " + f.properties.need_title,
+         f.properties.quantity_per_year + " " + f.properties.unit + " / yr",
+         f.properties.net_co2e_kg + " kg CO2e / yr",
+         f.properties.loop_id ? "loop " + f.properties.loop_id : ""].forEach(function (line, i) {
+          if (!line) { return; }
+          if (i) { box.appendChild(document.createElement("br")); }
+          box.appendChild(textNode(line));
+        });
+        layer.bindPopup(box);
+      }
+    }).addTo(map);
+    el.dataset.loaded = String(data.features.length);
+  });
+    return map;
+  }
+
   global.Reststroom = {
+    exchangesMap: exchangesMap,
     textNode: textNode,
     baseMap: baseMap,
     regionLayer: regionLayer,
@@ -100,4 +132,19 @@
       return map;
     }
   };
+
+  // Maps declare themselves with data-map; no inline scripts (the CSP allows none).
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-map]").forEach(function (el) {
+      var kind = el.dataset.map;
+      if (kind === "listings") {
+        global.Reststroom.listingsMap(el.id, JSON.parse(el.dataset.labels));
+      } else if (kind === "point") {
+        global.Reststroom.pointMap(el.id, JSON.parse(el.dataset.lon), JSON.parse(el.dataset.lat),
+          JSON.parse(el.dataset.exact));
+      } else if (kind === "exchanges") {
+        exchangesMap(el.id);
+      }
+    });
+  });
 })(window);

@@ -30,6 +30,7 @@ def test_pages_carry_headers_against_clickjacking_and_sniffing(
     policy = response.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in policy
     assert "default-src 'self'" in policy
+    assert "script-src 'self';" in policy  # no inline scripts
     # Development and tests run on plain http: no HSTS there.
     assert "Strict-Transport-Security" not in response.headers
 
