@@ -157,8 +157,30 @@ def create_user(
     )
     if errors:
         raise InvalidInput(_("The account could not be created."), errors)
-    user = User(
+    return add_user(
         email=normalised,
+        name=name,
+        password=password,
+        role=role,
+        organisation=organisation,
+        locale=locale,
+        active=active,
+    )
+
+
+def add_user(
+    *,
+    email: str,
+    name: str,
+    password: str,
+    role: str,
+    organisation: Organisation | None,
+    locale: str,
+    active: bool = True,
+) -> User:
+    """Add an account whose fields were already checked (see :func:`user_problems`)."""
+    user = User(
+        email=email,
         name=name.strip(),
         role=role,
         organisation=organisation,

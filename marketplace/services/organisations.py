@@ -23,7 +23,7 @@ from geo.regions import municipality_at
 from marketplace.errors import InvalidInput, NotFound, PermissionDenied
 from marketplace.extensions import db
 from marketplace.models import Organisation, User
-from marketplace.services.accounts import Errors, add_error, user_problems
+from marketplace.services.accounts import Errors, add_error, add_user, user_problems
 from marketplace.services.permissions import audit_on_behalf, can_manage_organisation
 from marketplace.services.reference import sbi_choices
 
@@ -218,18 +218,14 @@ def register_organisation(
         raise InvalidInput(_("The registration could not be completed."), errors)
     organisation = Organisation(**cleaned)
     db.session.add(organisation)
-    user = User(
+    return add_user(
         email=normalised_email,
-        name=contact_name.strip(),
+        name=contact_name,
+        password=password,
         role="member",
         organisation=organisation,
         locale=locale,
-        session_version=0,
     )
-    user.set_password(password)
-    db.session.add(user)
-    db.session.flush()
-    return user
 
 
 def update_organisation(
