@@ -321,13 +321,7 @@ def import_upload() -> str | Response | tuple[str, int]:
         )
     except importer.ImportRejected as exc:
         db.session.rollback()
-        return render_template(
-            "listings/import.html",
-            form=form,
-            help=_column_help(),
-            problems=exc.problems,
-            filename=filename,
-        ), 422
+        return _import_problems(form, exc, filename)
     token = importer.store_upload(
         data,
         filename=filename,
@@ -359,13 +353,7 @@ def import_confirm() -> Response | tuple[str, int]:
         db.session.rollback()
         form = ImportForm()
         form.organisation.choices = _import_organisation_choices()
-        return render_template(
-            "listings/import.html",
-            form=form,
-            help=_column_help(),
-            problems=exc.problems,
-            filename=filename,
-        ), 422
+        return _import_problems(form, exc, filename)
     db.session.commit()
     importer.discard_upload(form.token.data)
     flash(
@@ -379,6 +367,20 @@ def import_confirm() -> Response | tuple[str, int]:
     if organisation is not None:
         return redirect(url_for("listings.mine", organisation=organisation.id))
     return redirect(url_for("listings.browse"))
+
+
+def _import_problems(
+    form: ImportForm, exc: importer.ImportRejected, filename: str
+) -> tuple[str, int]:
+    """The upload page again, with every problem of the file (nothing was written)."""
+    html = render_template(
+        "listings/import.html",
+        form=form,
+        help=_column_help(),
+        problems=exc.problems,
+        filename=filename,
+    )
+    return html, 422
 
 
 def _column_help() -> dict[str, str]:
