@@ -7,36 +7,32 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from flows.ewc import search_ewc
-from marketplace.auth.forms import apply_service_errors
+from marketplace.accounts.forms import apply_service_errors
+from marketplace.accounts.models import Organisation
+from marketplace.core.permissions import require_manage
+from marketplace.core.urls import safe_next
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.listings import services as service
+from marketplace.listings import transfer as importer
+from marketplace.listings.access import get_managed_listing, get_visible_listing
 from marketplace.listings.forms import (
     SEARCH_FIELDS,
     ConfirmImportForm,
     ImportForm,
     ListingForm,
-    SearchForm,
     StatusForm,
+    search_filters,
+    search_form,
 )
-from marketplace.main.routes import safe_next
-from marketplace.models import Listing, Organisation
-from marketplace.services import listing_import as importer
-from marketplace.services import listings as service
-from marketplace.services.permissions import (
-    get_managed_listing,
-    get_visible_listing,
-    require_manage,
-)
-from marketplace.services.reference_choices import chapter_choices, municipality_choices
+from marketplace.listings.models import Listing
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
-api = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _lang() -> str:
@@ -45,36 +41,12 @@ def _lang() -> str:
     return str(get_locale() or "nl")
 
 
-def _search_form() -> SearchForm:
-    form = SearchForm(request.args)
-    lang = _lang()
-    form.category.choices = [("", _("all categories")), *service.material_choices(lang)]
-    form.chapter.choices = [("", _("all chapters")), *chapter_choices(lang)]
-    form.municipality.choices = [("", _("all municipalities")), *municipality_choices()]
-    return form
-
-
-def _filters(form: SearchForm) -> service.SearchFilters:
-    hazardous = {"yes": True, "no": False}.get(form.hazardous.data or "")
-    return service.SearchFilters(
-        q=form.q.data or "",
-        kind=form.kind.data or None,
-        category=form.category.data or None,
-        chapter=form.chapter.data or None,
-        municipality=form.municipality.data or None,
-        hazardous=hazardous,
-        within_km=form.within_km.data if form.within_km.data else None,
-        sort=form.sort.data or "recent",
-        page=form.page.data or 1,
-    )
-
-
 @bp.get("/")
 def browse() -> str:
     """Search the active listings of the region."""
-    form = _search_form()
+    form = search_form(request.args, _lang())
     form.validate()
-    result = service.search_listings(current_user, _filters(form), _lang())
+    result = service.search_listings(current_user, search_filters(form), _lang())
     # Only the search fields go back into url_for: other names (endpoint, _external,
     # _scheme...) are url_for's own arguments, not query parameters.
     args = {name: request.args[name] for name in SEARCH_FIELDS if request.args.get(name)}
@@ -219,63 +191,6 @@ def _back_to_referrer(default: str) -> str:
     # The Referer header is the client's to write: keep only its path (and query).
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     return safe_next(target, default)
-
-
-# --- JSON ---------------------------------------------------------------------------------
-
-
-@api.get("/ewc")
-def ewc_lookup() -> Response:
-    """Search the European List of Waste for the searchable EWC picker."""
-    q = request.args.get("q", "").strip()
-    if len(q) > 100:
-        return jsonify({"error": _("The search text is too long (at most 100 characters).")}), 400  # type: ignore[return-value]
-    lang = _lang()
-    if not q:
-        return jsonify({"query": q, "results": []})
-    table = search_ewc(q, lang=None, limit=20)
-    results = [
-        {
-            "code": str(code),
-            "display": str(row["code_display"]),
-            "description": str(row["description_en"] if lang == "en" else row["description_nl"]),
-            "hazardous": bool(row["hazardous"]),
-        }
-        for code, row in table.iterrows()
-    ]
-    return jsonify({"query": q, "results": results})
-
-
-@api.get("/listings")
-def listings_geojson() -> Response:
-    """Active listings matching the search, as GeoJSON for the map (anonymity respected)."""
-    form = _search_form()
-    if not form.validate():
-        return jsonify({"error": _("Invalid search."), "fields": form.errors}), 400  # type: ignore[return-value]
-    filters = _filters(form)
-    filters = service.SearchFilters(**{**filters.__dict__, "per_page": 500})
-    result = service.search_listings(current_user, filters, _lang())
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [v.map_lon, v.map_lat]},
-            "properties": v.as_json(),
-        }
-        for v in result.items
-        if v.map_lon is not None
-    ]
-    return jsonify({"type": "FeatureCollection", "features": features, "total": result.total})
-
-
-@api.get("/region")
-def region() -> Response:
-    """The eight municipal boundaries of the Cleantech Regio, as GeoJSON."""
-    from geo.regions import region_geojson
-
-    response = jsonify(region_geojson())
-    response.cache_control.max_age = 3600
-    response.cache_control.public = True
-    return response
 
 
 # --- bulk import and export ---------------------------------------------------------------
