@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.core.reference_data import search_waste_codes
 from marketplace.listings.forms import search_filters, search_form
-from marketplace.listings.services import feature_collection, search_listings
+from marketplace.listings.search import feature_collection, search_listings
 from marketplace.region.services import region_outline
 
 bp = Blueprint("api", __name__, url_prefix="/api")

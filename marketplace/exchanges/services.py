@@ -30,7 +30,8 @@ from marketplace.errors import InvalidInput, NotFound, PermissionDenied
 from marketplace.exchanges.models import Delivery, Match
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
-from marketplace.listings.services import ListingView, listing_withdrawn, view_of
+from marketplace.listings.services import listing_withdrawn
+from marketplace.listings.views import ListingView, view_of
 
 #: How long a declined pair (offer, need) stays declined: the engine does not propose it
 #: again within this many days of the decline. Listings change over half a year; a pair

@@ -34,7 +34,8 @@ from marketplace.listings.limits import (
     PRICE_LIMIT_MESSAGE,
     QUANTITY_LIMIT_MESSAGE,
 )
-from marketplace.listings.services import SearchFilters, material_choices
+from marketplace.listings.search import SearchFilters
+from marketplace.listings.views import material_choices
 
 
 class Finite:

@@ -18,6 +18,7 @@ from marketplace.core.permissions import require_manage
 from marketplace.core.urls import safe_next
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.listings import search, views
 from marketplace.listings import services as service
 from marketplace.listings import transfer as importer
 from marketplace.listings.access import get_managed_listing, get_visible_listing
@@ -46,7 +47,7 @@ def browse() -> str:
     """Search the active listings of the region."""
     form = search_form(request.args, _lang())
     form.validate()
-    result = service.search_listings(current_user, search_filters(form), _lang())
+    result = search.search_listings(current_user, search_filters(form), _lang())
     # Only the search fields go back into url_for: other names (endpoint, _external,
     # _scheme...) are url_for's own arguments, not query parameters.
     args = {name: request.args[name] for name in SEARCH_FIELDS if request.args.get(name)}
@@ -57,7 +58,7 @@ def browse() -> str:
 def detail(listing_id: int) -> str:
     """Show one listing; anonymous listings hide the firm and the exact location."""
     listing = get_visible_listing(current_user, listing_id)
-    view = service.view_of(listing, current_user, _lang())
+    view = views.view_of(listing, current_user, _lang())
     return render_template("listings/detail.html", item=view, status_form=StatusForm())
 
 
@@ -66,7 +67,7 @@ def detail(listing_id: int) -> str:
 def mine() -> str:
     """List the current user's organisation's listings, drafts included."""
     org_id = _organisation_id_from_request()
-    items = service.organisation_listings(current_user, org_id, _lang())
+    items = views.organisation_listings(current_user, org_id, _lang())
     organisation = db.session.get(Organisation, org_id)
     return render_template(
         "listings/mine.html", items=items, organisation=organisation, status_form=StatusForm()
@@ -88,7 +89,7 @@ def _organisation_id_from_request() -> int:
 
 def _listing_form(**kwargs: Any) -> ListingForm:
     form = ListingForm(**kwargs)
-    form.material.choices = service.material_choices(_lang())
+    form.material.choices = views.material_choices(_lang())
     return form
 
 

@@ -23,7 +23,7 @@ from marketplace.core.disclosure import municipality_points, order_key
 from marketplace.exchanges.models import Match
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
-from marketplace.listings.services import SearchFilters, search_listings
+from marketplace.listings.search import SearchFilters, search_listings
 from marketplace.runs import services as runs
 from tests import factories
 from tests.marketplace.helpers import english, login, make_user

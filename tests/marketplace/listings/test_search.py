@@ -17,7 +17,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.extensions import db
 from marketplace.listings.forms import SEARCH_FIELDS, SearchForm
 from marketplace.listings.models import Listing, ListingAcceptedCode
-from marketplace.listings.services import SearchFilters, search_listings
+from marketplace.listings.search import SearchFilters, search_listings
 from tests import factories
 from tests.marketplace.helpers import login, make_user
 
