@@ -20,6 +20,7 @@ from marketplace.accounts.forms import (
     ResetPasswordForm,
     apply_service_errors,
 )
+from marketplace.accounts.models import Organisation
 from marketplace.accounts.organisations import register_organisation
 from marketplace.core.urls import safe_next
 from marketplace.errors import InvalidInput
@@ -44,6 +45,26 @@ def _dashboard() -> str:
 def _next_url(target: str | None) -> str:
     """Where to go after logging in: a local path only (see :func:`safe_next`)."""
     return safe_next(target, _dashboard())
+
+
+def _welcome(organisation: Organisation | None) -> None:
+    """Greet a newly registered firm; say so when it lies outside the region."""
+    assert organisation is not None  # registration always creates it
+    flash(
+        _(
+            "Welcome! %(organisation)s is registered and you are logged in.",
+            organisation=organisation.name,
+        ),
+        "success",
+    )
+    if organisation.municipality is None or not organisation.municipality.in_region:
+        flash(
+            _(
+                "Your postcode lies outside the Cleantech Regio. You are welcome, "
+                "but most firms on Reststroom are in the region."
+            ),
+            "warning",
+        )
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -71,23 +92,7 @@ def register() -> Any:
         else:
             db.session.commit()
             login_user(user)
-            organisation = user.organisation
-            assert organisation is not None  # registration always creates it
-            flash(
-                _(
-                    "Welcome! %(organisation)s is registered and you are logged in.",
-                    organisation=organisation.name,
-                ),
-                "success",
-            )
-            if organisation.municipality is None or not organisation.municipality.in_region:
-                flash(
-                    _(
-                        "Your postcode lies outside the Cleantech Regio. You are welcome, "
-                        "but most firms on Reststroom are in the region."
-                    ),
-                    "warning",
-                )
+            _welcome(user.organisation)
             return redirect(_dashboard())
     return render_form("accounts/register.html", form)
 

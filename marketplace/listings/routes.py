@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -197,16 +196,6 @@ def _back_to_referrer(default: str) -> str:
 # --- bulk import and export ---------------------------------------------------------------
 
 
-def _import_organisation_choices() -> list[tuple[str, str]]:
-    if current_user.is_coordinator:
-        rows = db.session.execute(
-            sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
-        ).all()
-        return [("", _("per row (column 'organisation')")), *((str(i), n) for i, n in rows)]
-    org = current_user.organisation
-    return [(str(org.id), org.name)] if org else []
-
-
 @bp.route("/import", methods=["GET", "POST"])
 @login_required
 def import_upload() -> str | Response | tuple[str, int]:
@@ -214,36 +203,22 @@ def import_upload() -> str | Response | tuple[str, int]:
     if not (current_user.organisation_id or current_user.is_coordinator):
         abort(403)
     form = ImportForm()
-    form.organisation.choices = _import_organisation_choices()
+    form.organisation.choices = importer.organisation_choices(current_user)
     if request.method == "GET" and request.args.get("organisation"):
         form.organisation.data = request.args["organisation"]
     if not form.validate_on_submit():
         status = 422 if form.errors else 200
         return render_template("listings/import.html", form=form, help=_column_help()), status
-    organisation = None
-    if form.organisation.data:
-        organisation = db.session.get(Organisation, int(form.organisation.data))
-        if organisation is None:
-            abort(404)
-        require_manage(current_user, organisation.id)
-    elif not current_user.is_coordinator:
-        organisation = current_user.organisation
+    organisation = importer.import_organisation(current_user, form.organisation.data or None)
     upload = form.file.data
-    data = upload.read()
     filename = upload.filename or "upload.csv"
     try:
-        plan = importer.plan_import(
-            data, filename=filename, actor=current_user, organisation=organisation
+        plan, token = importer.preview_upload(
+            upload.read(), filename=filename, actor=current_user, organisation=organisation
         )
     except importer.ImportRejected as exc:
         db.session.rollback()
         return _import_problems(form, exc, filename)
-    token = importer.store_upload(
-        data,
-        filename=filename,
-        user_id=current_user.id,
-        organisation_id=organisation.id if organisation else None,
-    )
     confirm = ConfirmImportForm(token=token)
     return render_template(
         "listings/import_preview.html", plan=plan, confirm=confirm, filename=filename
@@ -257,19 +232,14 @@ def import_confirm() -> Response | tuple[str, int]:
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
-    data, filename, organisation_id = importer.load_upload(form.token.data, user_id=current_user.id)
-    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
     try:
-        plan = importer.plan_import(
-            data, filename=filename, actor=current_user, organisation=organisation
-        )
-        counts = importer.apply_import(plan, actor=current_user)
+        counts, organisation = importer.confirm_upload(form.token.data, actor=current_user)
     except importer.ImportRejected as exc:
         # The database changed since the preview: show what is wrong now, write nothing.
         db.session.rollback()
-        form = ImportForm()
-        form.organisation.choices = _import_organisation_choices()
-        return _import_problems(form, exc, filename)
+        upload_form = ImportForm()
+        upload_form.organisation.choices = importer.organisation_choices(current_user)
+        return _import_problems(upload_form, exc, exc.filename or "")
     db.session.commit()
     importer.discard_upload(form.token.data)
     flash(

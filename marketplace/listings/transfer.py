@@ -23,6 +23,7 @@ from typing import Any, Literal
 import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 
 from flows.errors import Problem, ValidationError
 from flows.listing_file import (
@@ -35,8 +36,8 @@ from geo.regions import assign_municipalities
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.audit import audit_on_behalf
 from marketplace.core.disclosure import export_identity, market_order_key
-from marketplace.core.permissions import can_manage_organisation
-from marketplace.errors import PermissionDenied
+from marketplace.core.permissions import can_manage_organisation, require_manage
+from marketplace.errors import NotFound, PermissionDenied
 from marketplace.extensions import db
 from marketplace.listings.limits import check_listing_limits
 from marketplace.listings.models import Listing, ListingAcceptedCode
@@ -47,9 +48,11 @@ FileFormat = Literal["csv", "xlsx"]
 class ImportRejected(Exception):
     """The file cannot be imported; ``problems`` lists every reason (row, column, message)."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(self, problems: list[Problem], *, filename: str | None = None) -> None:
         super().__init__(f"{len(problems)} problem(s) found")
         self.problems = problems
+        #: The uploaded file's name, when the file came from a stored preview.
+        self.filename = filename
 
 
 @dataclass
@@ -381,6 +384,66 @@ def discard_upload(token: str) -> None:
     directory = _preview_dir()
     (directory / f"{token}.json").unlink(missing_ok=True)
     (directory / f"{token}.bin").unlink(missing_ok=True)
+
+
+# --- the upload pages ---------------------------------------------------------------------------
+
+
+def organisation_choices(actor: User) -> list[tuple[str, str]]:
+    """Whom an upload may be for: any firm (or per row) for coordinators, else one's own."""
+    if actor.is_coordinator:
+        rows = db.session.execute(
+            sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
+        ).all()
+        return [("", _("per row (column 'organisation')")), *((str(i), n) for i, n in rows)]
+    org = actor.organisation
+    return [(str(org.id), org.name)] if org else []
+
+
+def import_organisation(actor: User, organisation_id: str | int | None) -> Organisation | None:
+    """The firm an upload is for: the chosen one (which ``actor`` must manage), the member's
+    own, or None (a coordinator importing rows of several firms)."""
+    if organisation_id:
+        organisation = db.session.get(Organisation, int(organisation_id))
+        if organisation is None:
+            raise NotFound()
+        require_manage(actor, organisation.id)
+        return organisation
+    return None if actor.is_coordinator else actor.organisation
+
+
+def preview_upload(
+    data: bytes, *, filename: str, actor: User, organisation: Organisation | None
+) -> tuple[ImportPlan, str]:
+    """Plan the import of an upload (writing nothing) and keep the file for the confirmation.
+
+    Returns the plan and the token of the stored file. Raises :class:`ImportRejected`.
+    """
+    plan = plan_import(data, filename=filename, actor=actor, organisation=organisation)
+    token = store_upload(
+        data,
+        filename=filename,
+        user_id=actor.id,
+        organisation_id=organisation.id if organisation else None,
+    )
+    return plan, token
+
+
+def confirm_upload(token: str, *, actor: User) -> tuple[dict[str, int], Organisation | None]:
+    """Apply the previewed upload of ``token``, all rows or none; flushes, the caller commits.
+
+    Plans again first (the database may have changed since the preview). Returns the
+    counts and the organisation the upload was for.
+    """
+    data, filename, organisation_id = load_upload(token, user_id=actor.id)
+    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
+    try:
+        plan = plan_import(data, filename=filename, actor=actor, organisation=organisation)
+        counts = apply_import(plan, actor=actor)
+    except ImportRejected as exc:
+        exc.filename = filename
+        raise
+    return counts, organisation
 
 
 # --- export -----------------------------------------------------------------------------------
