@@ -452,6 +452,188 @@ def _check_km(name: str, km: FloatArray, *, allow_missing: bool, problems: list[
 # --------------------------------------------------------------------------- vectorised core
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """Validated inputs of :func:`co2_per_unit`: integer codes per row, distinct values."""
+
+    n: int
+    offer_codes: Codes
+    offer_keys: list[object]
+    need_codes: Codes
+    need_keys: list[object]
+    unit_codes: Codes
+    unit_values: list[object]
+    route_codes: Codes
+    route_values: list[object]
+    source_codes: Codes
+    source_values: list[object]
+    source_km_given: FloatArray
+    road_km: FloatArray
+
+
+@dataclass(frozen=True)
+class _Amounts:
+    """What one unit of quantity carries, per row: tonnes, cubic metres, MWh."""
+
+    mass_t: FloatArray
+    volume_m3: FloatArray
+    energy_mwh: FloatArray
+
+
+def _validated_inputs(arguments: dict[str, Any]) -> _Inputs:
+    """Check every argument of :func:`co2_per_unit`; raise with every problem at once."""
+    problems: list[Problem] = []
+    arrays = {name: _as_1d(name, values, problems) for name, values in arguments.items()}
+    if problems:
+        raise ValidationError(problems)
+    lengths = {name: len(a) for name, a in arrays.items()}
+    if len(set(lengths.values())) > 1:
+        raise ValidationError(
+            [
+                Problem(
+                    "all arguments must have the same length, got "
+                    + ", ".join(f"{k}={v}" for k, v in lengths.items())
+                )
+            ]
+        )
+    offer_codes, offer_keys = _codes(arrays["offer_material"])
+    need_codes, need_keys = _codes(arrays["need_material"])
+    unit_codes, unit_values = _codes(arrays["unit"])
+    route_codes, route_values = _blank_as_missing(*_codes(arrays["current_route"]))
+    source_codes, source_values = _blank_as_missing(*_codes(arrays["current_source"]))
+    _check_materials("offer_material", offer_codes, offer_keys, problems)
+    _check_materials("need_material", need_codes, need_keys, problems)
+    if (unit_codes < 0).any():
+        problems.append(Problem("unit is missing", column="unit"))
+    _check_vocabulary("unit", unit_codes, unit_values, UNITS, problems)
+    _check_vocabulary("current_route", route_codes, route_values, CURRENT_ROUTES, problems)
+    _check_vocabulary("current_source", source_codes, source_values, CURRENT_SOURCES, problems)
+    source_km_given = _floats("source_km", arrays["source_km"], problems)
+    road = _floats("road_km", arrays["road_km"], problems)
+    _check_km("source_km", source_km_given, allow_missing=True, problems=problems)
+    _check_km("road_km", road, allow_missing=False, problems=problems)
+    if problems:
+        raise ValidationError(problems)
+    return _Inputs(
+        n=lengths["offer_material"],
+        offer_codes=offer_codes,
+        offer_keys=offer_keys,
+        need_codes=need_codes,
+        need_keys=need_keys,
+        unit_codes=unit_codes,
+        unit_values=unit_values,
+        route_codes=route_codes,
+        route_values=route_values,
+        source_codes=source_codes,
+        source_values=source_values,
+        source_km_given=source_km_given,
+        road_km=road,
+    )
+
+
+def _amounts(rows: _Inputs) -> _Amounts:
+    """Mass, volume and energy of one unit: fixed per unit name, else from the offer."""
+    offer_density = np.array([_density_t_per_m3(str(k)) for k in rows.offer_keys], dtype=np.float64)
+    offer_piece = np.array([_piece_mass_t(str(k)) for k in rows.offer_keys], dtype=np.float64)
+    unit_names = [str(u) for u in rows.unit_values]
+    fixed_mass = np.array([_MASS_T_OF_UNIT.get(u, 0.0) for u in unit_names], dtype=np.float64)
+    is_m3 = np.array([u == "m3" for u in unit_names], dtype=bool)[rows.unit_codes]
+    is_pcs = np.array([u == "pcs" for u in unit_names], dtype=bool)[rows.unit_codes]
+    is_mwh = np.array([u == "MWh" for u in unit_names], dtype=bool)[rows.unit_codes]
+    density = offer_density[rows.offer_codes]
+    mass_t = np.where(
+        is_m3,
+        density,
+        np.where(is_pcs, offer_piece[rows.offer_codes], fixed_mass[rows.unit_codes]),
+    )
+    return _Amounts(
+        mass_t=mass_t,
+        volume_m3=np.where(is_m3, 1.0, mass_t / density),
+        energy_mwh=is_mwh.astype(np.float64),
+    )
+
+
+def _avoided_production(
+    rows: _Inputs, amounts: _Amounts, key_index: dict[str, int]
+) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """Term P: primary production of the need's material minus making it from secondary.
+
+    Zero when the need already uses secondary material. Returns the kg CO2e per unit and
+    the index (into ``key_index``) of the production factor used, -1 for none.
+    """
+    need_saving = np.zeros(len(rows.need_keys), dtype=np.float64)
+    need_basis = np.zeros(len(rows.need_keys), dtype=np.intp)
+    need_key = np.full(len(rows.need_keys), -1, dtype=np.intp)
+    for i, key in enumerate(rows.need_keys):
+        primary, secondary = production_factors(str(key))
+        if primary is not None:
+            need_saving[i] = primary.value - (secondary.value if secondary else 0.0)
+            need_basis[i] = _BASIS_OF_UNIT[primary.unit]
+            need_key[i] = key_index[primary.factor_key]
+    is_secondary = np.array([v == "secondary" for v in rows.source_values] + [False], dtype=bool)
+    already_secondary = is_secondary[rows.source_codes]  # code -1 (unknown) picks the False
+    # The amount the need's factor counts per row: mass, volume or energy (_BASIS_OF_UNIT).
+    amount = np.choose(
+        need_basis[rows.need_codes], (amounts.mass_t, amounts.volume_m3, amounts.energy_mwh)
+    )
+    avoided = need_saving[rows.need_codes] * amount
+    avoided[already_secondary] = 0.0
+    return avoided, np.where(already_secondary, -1, need_key[rows.need_codes])
+
+
+def _avoided_disposal(
+    rows: _Inputs, mass_t: FloatArray, key_index: dict[str, int]
+) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """Term D: the offer's current route, per tonne; an unknown route earns nothing."""
+    disposal_value = np.zeros((len(rows.offer_keys), len(CURRENT_ROUTES)), dtype=np.float64)
+    disposal_key = np.full((len(rows.offer_keys), len(CURRENT_ROUTES)), -1, dtype=np.intp)
+    for i, key in enumerate(rows.offer_keys):
+        for j, route in enumerate(CURRENT_ROUTES):
+            factor = disposal_factor(str(key), route)
+            if factor is not None:
+                disposal_value[i, j] = factor.value
+                disposal_key[i, j] = key_index[factor.factor_key]
+    route_index = np.array([CURRENT_ROUTES.index(str(r)) for r in rows.route_values] + [-1])
+    route_of_row = route_index[rows.route_codes]  # code -1 (missing) picks the -1
+    has_route = route_of_row >= 0
+    safe_route = np.maximum(route_of_row, 0)
+    avoided = np.where(has_route, disposal_value[rows.offer_codes, safe_route], 0.0) * mass_t
+    return avoided, np.where(has_route, disposal_key[rows.offer_codes, safe_route], -1)
+
+
+@dataclass(frozen=True)
+class _Transport:
+    """Terms T and S per unit, with the distances they use."""
+
+    transport: FloatArray
+    avoided_transport: FloatArray
+    source_km_used: FloatArray
+    tonne_km_saved: FloatArray
+
+
+def _transport(rows: _Inputs, mass_t: FloatArray) -> _Transport:
+    """Terms T and S: road freight of the exchange and of the need's current supply.
+
+    Piped flows move by pipe on both sides: no road mass, no supply distance.
+    """
+    offer_piped = np.array([_is_piped(str(k)) for k in rows.offer_keys], dtype=bool)
+    need_piped = np.array([_is_piped(str(k)) for k in rows.need_keys], dtype=bool)
+    need_default_km = np.array(
+        [default_source_km(str(k)) for k in rows.need_keys], dtype=np.float64
+    )
+    piped = offer_piped[rows.offer_codes] | need_piped[rows.need_codes]
+    given = rows.source_km_given
+    km_used = np.where(np.isnan(given), need_default_km[rows.need_codes], given)
+    km_used[piped] = 0.0
+    road_mass_t = np.where(piped, 0.0, mass_t)
+    return _Transport(
+        transport=rows.road_km * HGV_KG_CO2E_PER_TONNE_KM * road_mass_t,
+        avoided_transport=km_used * HGV_KG_CO2E_PER_TONNE_KM * road_mass_t,
+        source_km_used=km_used,
+        tonne_km_saved=(km_used - rows.road_km) * road_mass_t,
+    )
+
+
 def co2_per_unit(
     *,
     offer_material: Any,
@@ -506,134 +688,40 @@ def co2_per_unit(
     >>> round(float(r["net_co2e_kg_per_unit"].iloc[0]), 5)
     9.69115
     """
-    problems: list[Problem] = []
-    arrays = {
-        "offer_material": _as_1d("offer_material", offer_material, problems),
-        "need_material": _as_1d("need_material", need_material, problems),
-        "unit": _as_1d("unit", unit, problems),
-        "current_route": _as_1d("current_route", current_route, problems),
-        "current_source": _as_1d("current_source", current_source, problems),
-        "source_km": _as_1d("source_km", source_km, problems),
-        "road_km": _as_1d("road_km", road_km, problems),
-    }
-    if problems:
-        raise ValidationError(problems)
-    lengths = {name: len(a) for name, a in arrays.items()}
-    if len(set(lengths.values())) > 1:
-        raise ValidationError(
-            [
-                Problem(
-                    "all arguments must have the same length, got "
-                    + ", ".join(f"{k}={v}" for k, v in lengths.items())
-                )
-            ]
-        )
-    n = lengths["offer_material"]
-
-    offer_codes, offer_keys = _codes(arrays["offer_material"])
-    need_codes, need_keys = _codes(arrays["need_material"])
-    unit_codes, unit_values = _codes(arrays["unit"])
-    route_codes, route_values = _blank_as_missing(*_codes(arrays["current_route"]))
-    source_codes, source_values = _blank_as_missing(*_codes(arrays["current_source"]))
-    _check_materials("offer_material", offer_codes, offer_keys, problems)
-    _check_materials("need_material", need_codes, need_keys, problems)
-    if (unit_codes < 0).any():
-        problems.append(Problem("unit is missing", column="unit"))
-    _check_vocabulary("unit", unit_codes, unit_values, UNITS, problems)
-    _check_vocabulary("current_route", route_codes, route_values, CURRENT_ROUTES, problems)
-    _check_vocabulary("current_source", source_codes, source_values, CURRENT_SOURCES, problems)
-    source_km_given = _floats("source_km", arrays["source_km"], problems)
-    road = _floats("road_km", arrays["road_km"], problems)
-    _check_km("source_km", source_km_given, allow_missing=True, problems=problems)
-    _check_km("road_km", road, allow_missing=False, problems=problems)
-    if problems:
-        raise ValidationError(problems)
-
-    # Per distinct offer category.
-    offer_density = np.array([_density_t_per_m3(str(k)) for k in offer_keys], dtype=np.float64)
-    offer_piece = np.array([_piece_mass_t(str(k)) for k in offer_keys], dtype=np.float64)
-    offer_piped = np.array([_is_piped(str(k)) for k in offer_keys], dtype=bool)
+    rows = _validated_inputs(
+        {
+            "offer_material": offer_material,
+            "need_material": need_material,
+            "unit": unit,
+            "current_route": current_route,
+            "current_source": current_source,
+            "source_km": source_km,
+            "road_km": road_km,
+        }
+    )
     all_keys = list(_factors())
     key_index = {k: i for i, k in enumerate(all_keys)}
-    disposal_value = np.zeros((len(offer_keys), len(CURRENT_ROUTES)), dtype=np.float64)
-    disposal_key = np.full((len(offer_keys), len(CURRENT_ROUTES)), -1, dtype=np.intp)
-    for i, key in enumerate(offer_keys):
-        for j, route in enumerate(CURRENT_ROUTES):
-            factor = disposal_factor(str(key), route)
-            if factor is not None:
-                disposal_value[i, j] = factor.value
-                disposal_key[i, j] = key_index[factor.factor_key]
+    amounts = _amounts(rows)
+    production, production_key = _avoided_production(rows, amounts, key_index)
+    disposal, disposal_key = _avoided_disposal(rows, amounts.mass_t, key_index)
+    moved = _transport(rows, amounts.mass_t)
 
-    # Per distinct need category.
-    need_saving = np.zeros(len(need_keys), dtype=np.float64)
-    need_basis = np.zeros(len(need_keys), dtype=np.intp)
-    need_key = np.full(len(need_keys), -1, dtype=np.intp)
-    for i, key in enumerate(need_keys):
-        primary, secondary = production_factors(str(key))
-        if primary is not None:
-            need_saving[i] = primary.value - (secondary.value if secondary else 0.0)
-            need_basis[i] = _BASIS_OF_UNIT[primary.unit]
-            need_key[i] = key_index[primary.factor_key]
-    need_default_km = np.array([default_source_km(str(k)) for k in need_keys], dtype=np.float64)
-    need_piped = np.array([_is_piped(str(k)) for k in need_keys], dtype=bool)
-
-    # Quantities carried by one unit: fixed per unit name, else from the offer category.
-    unit_names = [str(u) for u in unit_values]
-    fixed_mass = np.array([_MASS_T_OF_UNIT.get(u, 0.0) for u in unit_names], dtype=np.float64)
-    is_m3 = np.array([u == "m3" for u in unit_names], dtype=bool)[unit_codes]
-    is_pcs = np.array([u == "pcs" for u in unit_names], dtype=bool)[unit_codes]
-    is_mwh = np.array([u == "MWh" for u in unit_names], dtype=bool)[unit_codes]
-    density = offer_density[offer_codes]
-    mass_t = np.where(
-        is_m3, density, np.where(is_pcs, offer_piece[offer_codes], fixed_mass[unit_codes])
-    )
-    volume_m3 = np.where(is_m3, 1.0, mass_t / density)
-    energy_mwh = is_mwh.astype(np.float64)
-
-    # Avoided production: zero when the need already uses secondary material.
-    is_secondary = np.array([v == "secondary" for v in source_values] + [False], dtype=bool)
-    already_secondary = is_secondary[source_codes]  # code -1 (unknown) picks the False
-    # The amount the need's factor counts per row: mass, volume or energy (_BASIS_OF_UNIT).
-    amount = np.choose(need_basis[need_codes], (mass_t, volume_m3, energy_mwh))
-    avoided_production = need_saving[need_codes] * amount
-    avoided_production[already_secondary] = 0.0
-    production_key = np.where(already_secondary, -1, need_key[need_codes])
-
-    # Avoided disposal: the offer's current route, per tonne; unknown route earns nothing.
-    route_index = np.array([CURRENT_ROUTES.index(str(r)) for r in route_values] + [-1])
-    route_of_row = route_index[route_codes]  # code -1 (missing) picks the -1
-    has_route = route_of_row >= 0
-    safe_route = np.maximum(route_of_row, 0)
-    avoided_disposal = np.where(has_route, disposal_value[offer_codes, safe_route], 0.0) * mass_t
-    disposal_key_of_row = np.where(has_route, disposal_key[offer_codes, safe_route], -1)
-
-    # Transport: piped flows move by pipe on both sides.
-    piped = offer_piped[offer_codes] | need_piped[need_codes]
-    km_used = np.where(np.isnan(source_km_given), need_default_km[need_codes], source_km_given)
-    km_used[piped] = 0.0
-    road_mass_t = np.where(piped, 0.0, mass_t)
-    transport = road * HGV_KG_CO2E_PER_TONNE_KM * road_mass_t
-    avoided_transport = km_used * HGV_KG_CO2E_PER_TONNE_KM * road_mass_t
-    tonne_km_saved = (km_used - road) * road_mass_t
-
-    index = offer_material.index if isinstance(offer_material, pd.Series) else pd.RangeIndex(n)
+    index = offer_material.index if isinstance(offer_material, pd.Series) else pd.RangeIndex(rows.n)
     return pd.DataFrame(
         {
-            "mass_t_per_unit": mass_t,
-            "avoided_production_co2e_kg_per_unit": avoided_production,
-            "avoided_disposal_co2e_kg_per_unit": avoided_disposal,
-            "transport_co2e_kg_per_unit": transport,
-            "avoided_transport_co2e_kg_per_unit": avoided_transport,
-            "net_co2e_kg_per_unit": avoided_production
-            + avoided_disposal
-            - transport
-            + avoided_transport,
-            "source_km_used": km_used,
-            "tonne_km_saved_per_unit": tonne_km_saved,
+            "mass_t_per_unit": amounts.mass_t,
+            "avoided_production_co2e_kg_per_unit": production,
+            "avoided_disposal_co2e_kg_per_unit": disposal,
+            "transport_co2e_kg_per_unit": moved.transport,
+            "avoided_transport_co2e_kg_per_unit": moved.avoided_transport,
+            "net_co2e_kg_per_unit": production
+            + disposal
+            - moved.transport
+            + moved.avoided_transport,
+            "source_km_used": moved.source_km_used,
+            "tonne_km_saved_per_unit": moved.tonne_km_saved,
             "production_factor_key": pd.Categorical.from_codes(production_key, categories=all_keys),
-            "disposal_factor_key": pd.Categorical.from_codes(
-                disposal_key_of_row, categories=all_keys
-            ),
+            "disposal_factor_key": pd.Categorical.from_codes(disposal_key, categories=all_keys),
         },
         index=index,
         # The columns are fresh arrays: no need to copy them into one block.
