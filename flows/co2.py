@@ -51,7 +51,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from flows import taxonomy
+from flows import symbiosis, taxonomy
 from flows.errors import Problem, UnknownCategory, ValidationError
 from flows.schema import CURRENT_ROUTES, CURRENT_SOURCES, UNITS
 
@@ -554,12 +554,14 @@ def _amounts(rows: _Inputs) -> _Amounts:
 
 
 def _avoided_production(
-    rows: _Inputs, amounts: _Amounts, key_index: dict[str, int]
+    rows: _Inputs, amounts: _Amounts, key_index: dict[str, int], *, symbiosis_credits: bool
 ) -> tuple[FloatArray, npt.NDArray[np.intp]]:
     """Term P: primary production of the need's material minus making it from secondary.
 
-    Zero when the need already uses secondary material. Returns the kg CO2e per unit and
-    the index (into ``key_index``) of the production factor used, -1 for none.
+    Where a symbiosis credit exists for the (offer, need) pair (:mod:`flows.symbiosis`)
+    it replaces that difference: its kg CO2e per tonne of the offer. Zero when the need
+    already uses secondary material. Returns the kg CO2e per unit and the index (into
+    ``key_index``) of the production factor or credit used, -1 for none.
     """
     need_saving = np.zeros(len(rows.need_keys), dtype=np.float64)
     need_basis = np.zeros(len(rows.need_keys), dtype=np.intp)
@@ -577,8 +579,32 @@ def _avoided_production(
         need_basis[rows.need_codes], (amounts.mass_t, amounts.volume_m3, amounts.energy_mwh)
     )
     avoided = need_saving[rows.need_codes] * amount
+    factor_index = need_key[rows.need_codes]
+    if symbiosis_credits:
+        credit_per_t, credit_key = _credit_matrix(rows, key_index)
+        pair_credit = credit_per_t[rows.offer_codes, rows.need_codes]
+        has_credit = ~np.isnan(pair_credit)
+        avoided = np.where(has_credit, pair_credit * amounts.mass_t, avoided)
+        factor_index = np.where(
+            has_credit, credit_key[rows.offer_codes, rows.need_codes], factor_index
+        )
     avoided[already_secondary] = 0.0
-    return avoided, np.where(already_secondary, -1, need_key[rows.need_codes])
+    return avoided, np.where(already_secondary, -1, factor_index)
+
+
+def _credit_matrix(
+    rows: _Inputs, key_index: dict[str, int]
+) -> tuple[FloatArray, npt.NDArray[np.intp]]:
+    """Symbiosis credit (kg CO2e/t, NaN for none) and its key, per distinct offer x need."""
+    value = np.full((len(rows.offer_keys), len(rows.need_keys)), np.nan, dtype=np.float64)
+    key = np.full((len(rows.offer_keys), len(rows.need_keys)), -1, dtype=np.intp)
+    for i, offer_key in enumerate(rows.offer_keys):
+        for j, need_key in enumerate(rows.need_keys):
+            credit = symbiosis.credit_for(str(offer_key), str(need_key))
+            if credit is not None:
+                value[i, j] = credit.co2e_kg_per_t
+                key[i, j] = key_index[credit.key]
+    return value, key
 
 
 def _avoided_disposal(
@@ -643,6 +669,7 @@ def co2_per_unit(
     current_source: Any,
     source_km: Any,
     road_km: Any,
+    symbiosis_credits: bool = True,
 ) -> pd.DataFrame:
     """Compute every CO2 term per ONE unit of quantity, for many candidate exchanges at once.
 
@@ -666,6 +693,10 @@ def co2_per_unit(
         need's material.
     road_km : array-like of float
         Road km of the exchange (already including circuity).
+    symbiosis_credits : bool
+        Use the credits of :mod:`flows.symbiosis` for the pairs that have one (the
+        default); ``False`` computes every pair with the generic production term, as
+        before the credits existed (for comparisons).
 
     Returns
     -------
@@ -699,10 +730,12 @@ def co2_per_unit(
             "road_km": road_km,
         }
     )
-    all_keys = list(_factors())
+    all_keys = [*_factors(), *(credit.key for credit in symbiosis.credits())]
     key_index = {k: i for i, k in enumerate(all_keys)}
     amounts = _amounts(rows)
-    production, production_key = _avoided_production(rows, amounts, key_index)
+    production, production_key = _avoided_production(
+        rows, amounts, key_index, symbiosis_credits=symbiosis_credits
+    )
     disposal, disposal_key = _avoided_disposal(rows, amounts.mass_t, key_index)
     moved = _transport(rows, amounts.mass_t)
 
@@ -742,6 +775,7 @@ def exchange_breakdown(
     current_source: str | None = None,
     source_km: float | None = None,
     road_km: float,
+    symbiosis_credits: bool = True,
 ) -> dict[str, Any]:
     """Return the CO2 totals of one exchange and the factor rows they use.
 
@@ -764,6 +798,8 @@ def exchange_breakdown(
         Road km of the need's current supply; None uses :func:`default_source_km`.
     road_km : float
         Road km of the exchange.
+    symbiosis_credits : bool
+        As for :func:`co2_per_unit`.
 
     Returns
     -------
@@ -798,6 +834,7 @@ def exchange_breakdown(
         current_source=[current_source],
         source_km=[math.nan if source_km is None else source_km],
         road_km=[road_km],
+        symbiosis_credits=symbiosis_credits,
     )
 
     factors: list[dict[str, Any]] = []
@@ -819,7 +856,14 @@ def exchange_breakdown(
 
     avoided_production = 0.0
     primary, secondary = production_factors(need_material)
-    if primary is not None and current_source != "secondary":
+    credit = symbiosis.credit_for(offer_material, need_material) if symbiosis_credits else None
+    if credit is not None and current_source != "secondary":
+        avoided_production = credit.co2e_kg_per_t * mass_t
+        factors.append(
+            credit.as_factor()
+            | {"applied_to": f"{offer_material} replacing {need_material} ({mass_t:g} t)"}
+        )
+    elif primary is not None and current_source != "secondary":
         amount = {"kg CO2e/t": mass_t, "kg CO2e/m3": volume_m3, "kg CO2e/MWh": energy_mwh}[
             primary.unit
         ]
