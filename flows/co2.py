@@ -53,7 +53,13 @@ import pandas as pd
 
 from flows import symbiosis, taxonomy
 from flows.errors import Problem, UnknownCategory, ValidationError
-from flows.schema import CURRENT_ROUTES, CURRENT_SOURCES, UNITS
+from flows.schema import (
+    CURRENT_ROUTES,
+    CURRENT_SOURCES,
+    DEFAULT_TRANSPORT_MODE,
+    TRANSPORT_MODES,
+    UNITS,
+)
 
 __all__ = [
     "DEFAULT_DENSITY_T_PER_M3",
@@ -66,13 +72,18 @@ __all__ = [
     "HGV_KG_CO2E_PER_TONNE_KM",
     "PIPED_FAMILIES",
     "RESULT_COLUMNS",
+    "TRANSPORT_FACTOR_KEYS",
+    "TRUCKED_GASES",
     "Factor",
     "co2_per_unit",
     "default_source_km",
     "disposal_factor",
     "exchange_breakdown",
+    "exchange_transport_mode",
     "factor_table",
     "production_factors",
+    "transport_mode_codes",
+    "travels_by_pipe",
 ]
 
 #: The curated factor table: one row per factor the model uses, with its source and year.
@@ -88,8 +99,19 @@ HGV_FACTOR_SOURCE: Final = (
 )
 HGV_FACTOR_YEAR: Final = 2024
 
-#: Top-level categories that travel by pipe: no road transport on either side.
+#: Top-level categories that travel by pipe: no transport emissions on either side.
 PIPED_FAMILIES: Final = frozenset({"energy", "water"})
+#: Categories of a piped family that go by truck unless a listing states ``pipeline``.
+TRUCKED_GASES: Final = frozenset({"energy.biogas", "energy.fuel_gas"})
+#: Factor key of each transport mode's kg CO2e per tonne-km; ``pipeline`` emits nothing.
+TRANSPORT_FACTOR_KEYS: Final[dict[str, str | None]] = {
+    "truck": "transport.hgv_average_laden",
+    "barge": "transport.inland_barge_nl",
+    "rail": "transport.rail_freight_train",
+    "sea": "transport.sea_bulk_carrier_small",
+    "pipeline": None,
+}
+_PIPELINE: Final = TRANSPORT_MODES.index("pipeline")
 
 #: Density used for a volume when neither the category nor an ancestor has a hint (water).
 DEFAULT_DENSITY_T_PER_M3: Final = 1.0
@@ -335,7 +357,72 @@ def _piece_mass_t(material_key: str) -> float:
 
 
 def _is_piped(material_key: str) -> bool:
-    return _chain(material_key)[-1] in PIPED_FAMILIES
+    """Heat, steam, water and CO2 always go by pipe; biogas and fuel gas by truck."""
+    chain = _chain(material_key)
+    return chain[-1] in PIPED_FAMILIES and not TRUCKED_GASES.intersection(chain)
+
+
+def _mode_factor(mode: str) -> float:
+    key = TRANSPORT_FACTOR_KEYS[mode]
+    return 0.0 if key is None else _factors()[key].value
+
+
+def travels_by_pipe(material_key: str) -> bool:
+    """Whether a material always goes by pipe (heat, steam, water, CO2; not biogas).
+
+    Examples
+    --------
+    >>> travels_by_pipe("energy.steam"), travels_by_pipe("energy.biogas")
+    (True, False)
+    """
+    return _is_piped(material_key)
+
+
+def transport_mode_codes(values: Any, *, column: str = "transport_mode") -> npt.NDArray[np.int8]:
+    """Index into :data:`flows.schema.TRANSPORT_MODES` per value; empty or missing is truck.
+
+    Raises
+    ------
+    flows.errors.ValidationError
+        Naming every value that is not a transport mode.
+
+    Examples
+    --------
+    >>> transport_mode_codes(["barge", None, "", "rail"]).tolist()
+    [1, 0, 0, 2]
+    """
+    problems: list[Problem] = []
+    index = _mode_indices(column, _as_1d(column, values, problems), problems)
+    if problems:
+        raise ValidationError(problems)
+    return index.astype(np.int8)
+
+
+def exchange_transport_mode(offer_mode: Any, need_mode: Any) -> Any:
+    """Return the mode an exchange travels by, from the modes its two listings state.
+
+    Barge, rail, sea and pipeline need the quay, siding, port or pipe at both ends, so an
+    exchange uses one only when offer and need state the same mode; otherwise it goes by
+    truck (empty counts as truck). Works on two strings or two equal-length array-likes
+    (then returns an object array). Materials that always go by pipe (heat, steam, water,
+    CO2) are piped whatever this returns; :func:`co2_per_unit` sees to that.
+
+    Examples
+    --------
+    >>> exchange_transport_mode("barge", "barge"), exchange_transport_mode("barge", None)
+    ('barge', 'truck')
+    >>> exchange_transport_mode(["rail", "sea"], ["rail", "truck"]).tolist()
+    ['rail', 'truck']
+    """
+    if isinstance(offer_mode, str | None) and isinstance(need_mode, str | None):
+        offer = offer_mode or DEFAULT_TRANSPORT_MODE
+        return offer if offer == (need_mode or DEFAULT_TRANSPORT_MODE) else DEFAULT_TRANSPORT_MODE
+    offer_modes = pd.Series(np.asarray(offer_mode, dtype=object)).fillna(DEFAULT_TRANSPORT_MODE)
+    need_modes = pd.Series(np.asarray(need_mode, dtype=object)).fillna(DEFAULT_TRANSPORT_MODE)
+    offer_modes = offer_modes.replace("", DEFAULT_TRANSPORT_MODE)
+    need_modes = need_modes.replace("", DEFAULT_TRANSPORT_MODE)
+    same = (offer_modes.to_numpy() == need_modes.to_numpy()).astype(bool)
+    return np.where(same, offer_modes.to_numpy(dtype=object), DEFAULT_TRANSPORT_MODE).astype(object)
 
 
 # --------------------------------------------------------------------------- validation
@@ -469,6 +556,9 @@ class _Inputs:
     source_values: list[object]
     source_km_given: FloatArray
     road_km: FloatArray
+    #: Index into TRANSPORT_MODES of the exchange's mode and of today's supply, per row.
+    mode_index: npt.NDArray[np.intp]
+    source_mode_index: npt.NDArray[np.intp]
 
 
 @dataclass(frozen=True)
@@ -483,6 +573,10 @@ class _Amounts:
 def _validated_inputs(arguments: dict[str, Any]) -> _Inputs:
     """Check every argument of :func:`co2_per_unit`; raise with every problem at once."""
     problems: list[Problem] = []
+    n_rows = len(arguments["road_km"]) if np.ndim(arguments["road_km"]) == 1 else 0
+    for name in ("transport_mode", "source_transport_mode"):
+        if arguments[name] is None:  # not given: every row by truck
+            arguments[name] = np.full(n_rows, DEFAULT_TRANSPORT_MODE, dtype=object)
     arrays = {name: _as_1d(name, values, problems) for name, values in arguments.items()}
     if problems:
         raise ValidationError(problems)
@@ -508,6 +602,10 @@ def _validated_inputs(arguments: dict[str, Any]) -> _Inputs:
     _check_vocabulary("unit", unit_codes, unit_values, UNITS, problems)
     _check_vocabulary("current_route", route_codes, route_values, CURRENT_ROUTES, problems)
     _check_vocabulary("current_source", source_codes, source_values, CURRENT_SOURCES, problems)
+    mode_index = _mode_indices("transport_mode", arrays["transport_mode"], problems)
+    source_mode_index = _mode_indices(
+        "source_transport_mode", arrays["source_transport_mode"], problems
+    )
     source_km_given = _floats("source_km", arrays["source_km"], problems)
     road = _floats("road_km", arrays["road_km"], problems)
     _check_km("source_km", source_km_given, allow_missing=True, problems=problems)
@@ -528,7 +626,23 @@ def _validated_inputs(arguments: dict[str, Any]) -> _Inputs:
         source_values=source_values,
         source_km_given=source_km_given,
         road_km=road,
+        mode_index=mode_index,
+        source_mode_index=source_mode_index,
     )
+
+
+def _mode_indices(name: str, values: Any, problems: list[Problem]) -> npt.NDArray[np.intp]:
+    """Index into TRANSPORT_MODES per row; empty or missing is truck."""
+    codes, uniques = _blank_as_missing(*_codes(values))
+    _check_vocabulary(name, codes, uniques, TRANSPORT_MODES, problems)
+    default = TRANSPORT_MODES.index(DEFAULT_TRANSPORT_MODE)
+    index = np.array(
+        [TRANSPORT_MODES.index(str(u)) if u in TRANSPORT_MODES else default for u in uniques]
+        + [default],
+        dtype=np.intp,
+    )
+    result: npt.NDArray[np.intp] = index[codes]  # code -1 (missing) picks the default
+    return result
 
 
 def _amounts(rows: _Inputs) -> _Amounts:
@@ -638,9 +752,11 @@ class _Transport:
 
 
 def _transport(rows: _Inputs, mass_t: FloatArray) -> _Transport:
-    """Terms T and S: road freight of the exchange and of the need's current supply.
+    """Terms T and S: freight of the exchange and of the need's current supply.
 
-    Piped flows move by pipe on both sides: no road mass, no supply distance.
+    Each side uses its mode's tonne-km factor (truck, barge, rail, sea; a pipeline emits
+    nothing). Materials that always go by pipe move by pipe on both sides: no freight
+    mass, no supply distance.
     """
     offer_piped = np.array([_is_piped(str(k)) for k in rows.offer_keys], dtype=bool)
     need_piped = np.array([_is_piped(str(k)) for k in rows.need_keys], dtype=bool)
@@ -651,12 +767,16 @@ def _transport(rows: _Inputs, mass_t: FloatArray) -> _Transport:
     given = rows.source_km_given
     km_used = np.where(np.isnan(given), need_default_km[rows.need_codes], given)
     km_used[piped] = 0.0
-    road_mass_t = np.where(piped, 0.0, mass_t)
+    factor = np.array([_mode_factor(mode) for mode in TRANSPORT_MODES], dtype=np.float64)
+    mode = np.where(piped, _PIPELINE, rows.mode_index)
+    source_mode = np.where(piped, _PIPELINE, rows.source_mode_index)
+    exchange_mass_t = np.where(mode == _PIPELINE, 0.0, mass_t)
+    source_mass_t = np.where(source_mode == _PIPELINE, 0.0, mass_t)
     return _Transport(
-        transport=rows.road_km * HGV_KG_CO2E_PER_TONNE_KM * road_mass_t,
-        avoided_transport=km_used * HGV_KG_CO2E_PER_TONNE_KM * road_mass_t,
+        transport=rows.road_km * factor[mode] * exchange_mass_t,
+        avoided_transport=km_used * factor[source_mode] * source_mass_t,
         source_km_used=km_used,
-        tonne_km_saved=(km_used - rows.road_km) * road_mass_t,
+        tonne_km_saved=km_used * source_mass_t - rows.road_km * exchange_mass_t,
     )
 
 
@@ -669,6 +789,8 @@ def co2_per_unit(
     current_source: Any,
     source_km: Any,
     road_km: Any,
+    transport_mode: Any = None,
+    source_transport_mode: Any = None,
     symbiosis_credits: bool = True,
 ) -> pd.DataFrame:
     """Compute every CO2 term per ONE unit of quantity, for many candidate exchanges at once.
@@ -693,6 +815,12 @@ def co2_per_unit(
         need's material.
     road_km : array-like of float
         Road km of the exchange (already including circuity).
+    transport_mode : array-like of str, optional
+        How each exchange travels (:data:`flows.schema.TRANSPORT_MODES`, see
+        :func:`exchange_transport_mode`); missing or empty is ``truck``, ``None`` means
+        truck for every row.
+    source_transport_mode : array-like of str, optional
+        How the need's current supply travels; as ``transport_mode``.
     symbiosis_credits : bool
         Use the credits of :mod:`flows.symbiosis` for the pairs that have one (the
         default); ``False`` computes every pair with the generic production term, as
@@ -728,6 +856,8 @@ def co2_per_unit(
             "current_source": current_source,
             "source_km": source_km,
             "road_km": road_km,
+            "transport_mode": transport_mode,
+            "source_transport_mode": source_transport_mode,
         }
     )
     all_keys = [*_factors(), *(credit.key for credit in symbiosis.credits())]
@@ -775,6 +905,8 @@ def exchange_breakdown(
     current_source: str | None = None,
     source_km: float | None = None,
     road_km: float,
+    transport_mode: str | None = None,
+    source_transport_mode: str | None = None,
     symbiosis_credits: bool = True,
 ) -> dict[str, Any]:
     """Return the CO2 totals of one exchange and the factor rows they use.
@@ -798,6 +930,8 @@ def exchange_breakdown(
         Road km of the need's current supply; None uses :func:`default_source_km`.
     road_km : float
         Road km of the exchange.
+    transport_mode, source_transport_mode : str or None
+        How the exchange and the need's current supply travel; None is truck.
     symbiosis_credits : bool
         As for :func:`co2_per_unit`.
 
@@ -834,6 +968,8 @@ def exchange_breakdown(
         current_source=[current_source],
         source_km=[math.nan if source_km is None else source_km],
         road_km=[road_km],
+        transport_mode=[transport_mode],
+        source_transport_mode=[source_transport_mode],
         symbiosis_credits=symbiosis_credits,
     )
 
@@ -883,21 +1019,25 @@ def exchange_breakdown(
         avoided_disposal = disposal.value * mass_t
         used(disposal, f"avoided {current_route} of {offer_material} ({mass_t:g} t)")
 
-    piped = _is_piped(offer_material) or _is_piped(need_material)
+    piped_material = _is_piped(offer_material) or _is_piped(need_material)
+    mode = "pipeline" if piped_material else transport_mode or DEFAULT_TRANSPORT_MODE
+    source_mode = "pipeline" if piped_material else source_transport_mode or DEFAULT_TRANSPORT_MODE
     source_km_is_default = source_km is None or math.isnan(source_km)
     km_used = default_source_km(need_material) if source_km_is_default else float(source_km or 0)
-    road_mass_t = 0.0 if piped else mass_t
-    if piped:
+    if piped_material:
         km_used = 0.0
-    tonne_km = road_km * road_mass_t
-    tonne_km_current = km_used * road_mass_t
-    transport = tonne_km * HGV_KG_CO2E_PER_TONNE_KM
-    avoided_transport = tonne_km_current * HGV_KG_CO2E_PER_TONNE_KM
-    if not piped and mass_t > 0:
-        used(
-            _factors()[HGV_FACTOR_KEY],
-            f"road transport ({tonne_km:g} t.km, current supply {tonne_km_current:g} t.km)",
-        )
+    tonne_km = road_km * (0.0 if mode == "pipeline" else mass_t)
+    tonne_km_current = km_used * (0.0 if source_mode == "pipeline" else mass_t)
+    transport = tonne_km * _mode_factor(mode)
+    avoided_transport = tonne_km_current * _mode_factor(source_mode)
+    for side, side_mode, side_tonne_km in (
+        ("exchange", mode, tonne_km),
+        ("current supply", source_mode, tonne_km_current),
+    ):
+        key = TRANSPORT_FACTOR_KEYS[side_mode]
+        if key is not None and mass_t > 0 and not any(f["factor_key"] == key for f in factors):
+            used(_factors()[key], f"{side_mode} transport of the {side} ({side_tonne_km:g} t.km)")
+    piped = mode == "pipeline"
 
     return {
         "offer_material": offer_material,
@@ -908,6 +1048,8 @@ def exchange_breakdown(
         "current_source": "secondary" if current_source == "secondary" else "virgin",
         "mass_t": mass_t,
         "piped": piped,
+        "transport_mode": mode,
+        "source_transport_mode": source_mode,
         "road_km": float(road_km),
         "source_km_used": km_used,
         "source_km_is_default": source_km_is_default,
