@@ -61,6 +61,7 @@ __all__ = [
     "Objective",
     "Params",
     "Proposals",
+    "edge_transport_modes",
     "propose",
     "propose_from_listings",
 ]
@@ -229,7 +230,7 @@ def propose(
             edges = edges.take(_allowed_edges(edges, offers_n, needs_n, excluded))
         n_candidates = len(edges)
     with _timed(timings, "co2"):
-        mode, source_mode = _edge_transport_modes(edges, offers_n, needs_n)
+        mode, source_mode = edge_transport_modes(edges, offers_n, needs_n)
         edges = attach_co2(
             edges,
             offers_n,
@@ -391,12 +392,15 @@ def _listing_modes(frame: pd.DataFrame, column: str) -> np.ndarray:
     return transport_mode_codes(frame[column].to_numpy(dtype=object), column=column)
 
 
-def _edge_transport_modes(
+def edge_transport_modes(
     edges: Any, offers: pd.DataFrame, needs: pd.DataFrame
 ) -> tuple[pd.Categorical, pd.Categorical]:
-    """Per edge: the exchange's mode (both listings state it, else truck) and today's.
+    """Per candidate edge: the exchange's transport mode and that of the need's supply.
 
-    Codes, not strings: the national run has millions of edges.
+    The exchange uses a mode only when both listings state it, else truck
+    (:func:`flows.co2.exchange_transport_mode`); a frame without the columns is truck.
+    Categoricals, not strings: the national run has millions of edges. Pass them to
+    :func:`flows.co2.co2_per_unit` (``transport_mode``, ``source_transport_mode``).
     """
     from flows.schema import DEFAULT_TRANSPORT_MODE, TRANSPORT_MODES
 
@@ -416,7 +420,7 @@ def _proposal_transport_modes(edges: Any, offers: pd.DataFrame, needs: pd.DataFr
     """The mode each proposal travels by; materials that always go by pipe say so."""
     from flows.co2 import travels_by_pipe
 
-    mode, _ = _edge_transport_modes(edges, offers, needs)
+    mode, _ = edge_transport_modes(edges, offers, needs)
     names = np.asarray(mode, dtype=object)
     piped = {
         str(key): travels_by_pipe(str(key))
