@@ -112,6 +112,7 @@ TRANSPORT_FACTOR_KEYS: Final[dict[str, str | None]] = {
     "pipeline": None,
 }
 _PIPELINE: Final = TRANSPORT_MODES.index("pipeline")
+_TRUCK: Final = TRANSPORT_MODES.index(DEFAULT_TRANSPORT_MODE)
 
 #: Density used for a volume when neither the category nor an ancestor has a hint (water).
 DEFAULT_DENSITY_T_PER_M3: Final = 1.0
@@ -395,7 +396,7 @@ def transport_mode_codes(values: Any, *, column: str = "transport_mode") -> npt.
     index = _mode_indices(column, _as_1d(column, values, problems), problems)
     if problems:
         raise ValidationError(problems)
-    return index.astype(np.int8)
+    return index
 
 
 def exchange_transport_mode(offer_mode: Any, need_mode: Any) -> Any:
@@ -557,8 +558,8 @@ class _Inputs:
     source_km_given: FloatArray
     road_km: FloatArray
     #: Index into TRANSPORT_MODES of the exchange's mode and of today's supply, per row.
-    mode_index: npt.NDArray[np.intp]
-    source_mode_index: npt.NDArray[np.intp]
+    mode_index: npt.NDArray[np.int8]
+    source_mode_index: npt.NDArray[np.int8]
 
 
 @dataclass(frozen=True)
@@ -576,7 +577,11 @@ def _validated_inputs(arguments: dict[str, Any]) -> _Inputs:
     n_rows = len(arguments["road_km"]) if np.ndim(arguments["road_km"]) == 1 else 0
     for name in ("transport_mode", "source_transport_mode"):
         if arguments[name] is None:  # not given: every row by truck
-            arguments[name] = np.full(n_rows, DEFAULT_TRANSPORT_MODE, dtype=object)
+            # Codes, not strings: factorising millions of equal strings costs seconds.
+            arguments[name] = pd.Categorical.from_codes(
+                np.full(n_rows, TRANSPORT_MODES.index(DEFAULT_TRANSPORT_MODE), dtype=np.int8),
+                categories=pd.Index(TRANSPORT_MODES),
+            )
     arrays = {name: _as_1d(name, values, problems) for name, values in arguments.items()}
     if problems:
         raise ValidationError(problems)
@@ -631,7 +636,7 @@ def _validated_inputs(arguments: dict[str, Any]) -> _Inputs:
     )
 
 
-def _mode_indices(name: str, values: Any, problems: list[Problem]) -> npt.NDArray[np.intp]:
+def _mode_indices(name: str, values: Any, problems: list[Problem]) -> npt.NDArray[np.int8]:
     """Index into TRANSPORT_MODES per row; empty or missing is truck."""
     codes, uniques = _blank_as_missing(*_codes(values))
     _check_vocabulary(name, codes, uniques, TRANSPORT_MODES, problems)
@@ -639,9 +644,9 @@ def _mode_indices(name: str, values: Any, problems: list[Problem]) -> npt.NDArra
     index = np.array(
         [TRANSPORT_MODES.index(str(u)) if u in TRANSPORT_MODES else default for u in uniques]
         + [default],
-        dtype=np.intp,
+        dtype=np.int8,
     )
-    result: npt.NDArray[np.intp] = index[codes]  # code -1 (missing) picks the default
+    result: npt.NDArray[np.int8] = index[codes]  # code -1 (missing) picks the default
     return result
 
 
@@ -696,12 +701,13 @@ def _avoided_production(
     factor_index = need_key[rows.need_codes]
     if symbiosis_credits:
         credit_per_t, credit_key = _credit_matrix(rows, key_index)
-        pair_credit = credit_per_t[rows.offer_codes, rows.need_codes]
-        has_credit = ~np.isnan(pair_credit)
-        avoided = np.where(has_credit, pair_credit * amounts.mass_t, avoided)
-        factor_index = np.where(
-            has_credit, credit_key[rows.offer_codes, rows.need_codes], factor_index
-        )
+        has_pair = ~np.isnan(credit_per_t)
+        if has_pair.any():
+            # Few rows have a credit: find them with a one-byte look-up, then fix them up.
+            credited = np.flatnonzero(has_pair[rows.offer_codes, rows.need_codes])
+            offer_at, need_at = rows.offer_codes[credited], rows.need_codes[credited]
+            avoided[credited] = credit_per_t[offer_at, need_at] * amounts.mass_t[credited]
+            factor_index[credited] = credit_key[offer_at, need_at]
     avoided[already_secondary] = 0.0
     return avoided, np.where(already_secondary, -1, factor_index)
 
@@ -767,16 +773,27 @@ def _transport(rows: _Inputs, mass_t: FloatArray) -> _Transport:
     given = rows.source_km_given
     km_used = np.where(np.isnan(given), need_default_km[rows.need_codes], given)
     km_used[piped] = 0.0
-    factor = np.array([_mode_factor(mode) for mode in TRANSPORT_MODES], dtype=np.float64)
-    mode = np.where(piped, _PIPELINE, rows.mode_index)
-    source_mode = np.where(piped, _PIPELINE, rows.source_mode_index)
-    exchange_mass_t = np.where(mode == _PIPELINE, 0.0, mass_t)
-    source_mass_t = np.where(source_mode == _PIPELINE, 0.0, mass_t)
+    # Most rows go by truck both ways: compute them as one, then redo the few others.
+    truck = _mode_factor(DEFAULT_TRANSPORT_MODE)
+    road_mass_t = np.where(piped, 0.0, mass_t)
+    transport = rows.road_km * truck * road_mass_t
+    avoided_transport = km_used * truck * road_mass_t
+    tonne_km_saved = (km_used - rows.road_km) * road_mass_t
+    other = np.flatnonzero((rows.mode_index != _TRUCK) | (rows.source_mode_index != _TRUCK))
+    if other.size:
+        factor = np.array([_mode_factor(mode) for mode in TRANSPORT_MODES], dtype=np.float64)
+        mode, source_mode = rows.mode_index[other], rows.source_mode_index[other]
+        exchange_mass_t = np.where(mode == _PIPELINE, 0.0, road_mass_t[other])
+        source_mass_t = np.where(source_mode == _PIPELINE, 0.0, road_mass_t[other])
+        road, km = rows.road_km[other], km_used[other]
+        transport[other] = road * factor[mode] * exchange_mass_t
+        avoided_transport[other] = km * factor[source_mode] * source_mass_t
+        tonne_km_saved[other] = km * source_mass_t - road * exchange_mass_t
     return _Transport(
-        transport=rows.road_km * factor[mode] * exchange_mass_t,
-        avoided_transport=km_used * factor[source_mode] * source_mass_t,
+        transport=transport,
+        avoided_transport=avoided_transport,
         source_km_used=km_used,
-        tonne_km_saved=km_used * source_mass_t - rows.road_km * exchange_mass_t,
+        tonne_km_saved=tonne_km_saved,
     )
 
 
