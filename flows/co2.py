@@ -10,23 +10,28 @@ An exchange sends a residual stream (the *offer*) to a firm that needs an input 
     emissions of making it from a secondary source where the factor table knows them
     (DESNZ "Closed-loop source" or "Re-used"). Zero when the need is already supplied
     from a secondary source. For heat, steam, biogas, CO2 and water it is the fuel or
-    the mains supply the delivery displaces.
+    the mains supply the delivery displaces. For the classic symbiosis exchanges (fly
+    ash or slag to cement, FGD gypsum, manure and digestate as fertiliser, spent grain
+    as feed, wood as fuel, CO2 to greenhouses) a cited credit per tonne of the offer
+    replaces it (:mod:`flows.symbiosis`).
 ``avoided_disposal``
     The DESNZ waste-disposal factor of the offer's material for its current route
     (landfill, incineration, recycling, composting, digestion). For every route but
     landfill DESNZ counts only the transport to the facility, so the credit is small
     and honest; land spreading and ``other`` earn nothing.
 ``transport``
-    Road km of the exchange x :data:`HGV_KG_CO2E_PER_TONNE_KM` x mass.
+    Road km of the exchange x the tonne-km factor of its transport mode (truck:
+    :data:`HGV_KG_CO2E_PER_TONNE_KM`; barge, rail, sea: :data:`TRANSPORT_FACTOR_KEYS`;
+    pipeline: 0) x mass.
 ``avoided_transport``
     Road km of the need's current supply (given, or :func:`default_source_km`) x the
-    same HGV factor x mass.
+    factor of that supply's mode x mass.
 
-Piped flows (the ``energy`` and ``water`` families) have no road transport on either
-side. Volumes become mass through the taxonomy's density hint, pieces through its
-per-piece mass (``mass_t_per_piece``). The method, the assumptions and the limits are
-written down in ``docs/co2-method.md``; every factor lives in
-``flows/data/emission_factors.csv``.
+Heat, steam, water and CO2 (the ``energy`` and ``water`` families, except biogas and
+fuel gas) always travel by pipe: no transport emissions on either side. Volumes become
+mass through the taxonomy's density hint, pieces through its per-piece mass
+(``mass_t_per_piece``). The method, the assumptions and the limits are written down in
+``docs/co2-method.md``; every factor lives in ``flows/data/emission_factors.csv``.
 
 Examples
 --------
