@@ -14,7 +14,11 @@ For each size it prints, from one process:
 * the ratio to the NetworkX solver path, run in a child process with a timeout;
 * net CO2e of the optimum against a greedy baseline in which each need in turn takes
   the nearest compatible offer with supply left;
-* the objective kept by ``top_k`` pruning (k = 5, 10, 20) against the full optimum.
+* the objective kept by ``top_k`` pruning (k = 5, 10, 20) against the full optimum;
+* the symbiosis credits (issue 8, part 3): avoided and net CO2e with the credits against
+  the same run with them switched off (``Params(symbiosis_credits=False)``), and the share
+  of proposals (of either run) whose net CO2e per unit changes sign between the two
+  factor sets; plus the proposals that go by barge.
 
 No test depends on these numbers; ``bench/README.md`` records a run.
 """
@@ -28,6 +32,7 @@ import resource
 import sys
 import time
 import tracemalloc
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,9 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.allocate import integer_problem, solve_ortools
 from flows.candidates import attach_co2, find_candidates
+from flows.co2 import co2_per_unit
 from flows.listing_file import split_offers_needs
 from flows.normalise import normalise
-from flows.propose import Params, propose
+from flows.propose import Params, edge_transport_modes, propose
 from flows.synthetic import generate
 
 SIZES = {"region": 2_000, "national": 100_000}
@@ -142,7 +148,10 @@ def bench(size: str, *, seed: int, networkx_timeout_s: float) -> None:
 
     # Same candidate graph, one raw OR-tools solve.
     normal = normalise(offers, needs)
-    edges = attach_co2(find_candidates(normal.offers, normal.needs), normal.offers, normal.needs)
+    candidates = find_candidates(normal.offers, normal.needs)
+    mode, source_mode = edge_transport_modes(candidates, normal.offers, normal.needs)
+    with_modes = partial(co2_per_unit, transport_mode=mode, source_transport_mode=source_mode)
+    edges = attach_co2(candidates, normal.offers, normal.needs, co2_per_unit=with_modes)
     assert edges.co2 is not None
     net = edges.co2["net_co2e_kg_per_unit"].to_numpy()
     supply = normal.offers["quantity_per_year"].to_numpy()
@@ -190,6 +199,67 @@ def bench(size: str, *, seed: int, networkx_timeout_s: float) -> None:
             f"top_k={k}: {pruned.summary['edges_solved']:,} edges solved, {pruned_s:.2f} s, "
             f"net CO2e {pruned.summary['net_co2e_kg'] / summary['net_co2e_kg']:.4%} of the optimum"
         )
+
+    symbiosis_credits(offers, needs, result, normal, edges)
+
+
+def symbiosis_credits(
+    offers: pd.DataFrame, needs: pd.DataFrame, result: Any, normal: Any, edges: Any
+) -> None:
+    """Credits on against credits off in the same process, and the sign changes."""
+    started = time.perf_counter()
+    before = propose(offers, needs, Params(symbiosis_credits=False))
+    before_s = time.perf_counter() - started
+    after_frame, before_frame = result.frame, before.frame
+    print(
+        f"symbiosis credits: avoided CO2e {after_frame['avoided_co2e_kg'].sum() / 1000:,.1f} "
+        f"t/yr with, {before_frame['avoided_co2e_kg'].sum() / 1000:,.1f} t/yr without; "
+        f"net CO2e {result.summary['net_co2e_kg'] / 1000:,.1f} vs "
+        f"{before.summary['net_co2e_kg'] / 1000:,.1f} t/yr; proposals "
+        f"{len(after_frame):,} vs {len(before_frame):,} (run without credits {before_s:.2f} s)"
+    )
+    credited = after_frame["production_factor_key"].astype(str).str.startswith("credit.")
+    print(
+        f"  proposals using a credit: {int(credited.sum()):,}; their avoided production "
+        f"{after_frame.loc[credited, 'avoided_production_co2e_kg'].sum() / 1000:,.1f} t/yr"
+    )
+    mode, source_mode = edge_transport_modes(edges, normal.offers, normal.needs)
+    without = attach_co2(
+        edges,
+        normal.offers,
+        normal.needs,
+        co2_per_unit=partial(
+            co2_per_unit,
+            transport_mode=mode,
+            source_transport_mode=source_mode,
+            symbiosis_credits=False,
+        ),
+    )
+    net_with = edges.co2["net_co2e_kg_per_unit"].to_numpy()
+    net_without = without.co2["net_co2e_kg_per_unit"].to_numpy()
+    n_needs = len(normal.needs)
+    edge_key = pd.Index(edges.offer_idx.astype(np.int64) * n_needs + edges.need_idx)
+    offer_pos = pd.Index(normal.offers["ref"])
+    need_pos = pd.Index(normal.needs["ref"])
+    keys = [
+        offer_pos.get_indexer(frame["offer_ref"]).astype(np.int64) * n_needs
+        + need_pos.get_indexer(frame["need_ref"])
+        for frame in (after_frame, before_frame)
+    ]
+    position = edge_key.get_indexer(np.unique(np.concatenate(keys)))
+    position = position[position >= 0]
+    flipped = np.sign(net_with[position]) != np.sign(net_without[position])
+    all_flipped = np.sign(net_with) != np.sign(net_without)
+    print(
+        f"  net CO2e changed sign on {int(flipped.sum()):,} of {position.size:,} proposals of "
+        f"either run ({flipped.mean():.2%}); on {int(all_flipped.sum()):,} of "
+        f"{net_with.size:,} candidate edges ({all_flipped.mean():.2%})"
+    )
+    barge = after_frame["transport_mode"] == "barge"
+    print(
+        f"  proposals by barge: {int(barge.sum()):,} "
+        f"({after_frame.loc[barge, 'mass_t_per_year'].sum():,.0f} t/yr)"
+    )
 
 
 def main() -> None:

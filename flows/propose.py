@@ -61,6 +61,7 @@ __all__ = [
     "Objective",
     "Params",
     "Proposals",
+    "edge_transport_modes",
     "propose",
     "propose_from_listings",
 ]
@@ -73,6 +74,7 @@ PHASES: Final = ("validate", "normalise", "candidates", "co2", "solve", "loops",
 #: Columns the proposals carry beyond :data:`flows.schema.PROPOSAL_COLUMNS`.
 EXTRA_PROPOSAL_COLUMNS: Final = (
     "reason_nl",
+    "transport_mode",
     "offer_listing_id",
     "need_listing_id",
     "flow_unit",
@@ -104,6 +106,10 @@ class Params:
         A :class:`geo.distance.RoadNetwork` for road distances instead of circuity.
     progress
         Show a progress bar on stderr while solving.
+    symbiosis_credits
+        Credit the classic symbiosis exchanges with their cited factors
+        (:mod:`flows.symbiosis`); ``False`` uses the generic production term for every
+        pair, as before the credits existed (for comparisons).
 
     Examples
     --------
@@ -122,6 +128,7 @@ class Params:
     top_k: int | None = None
     road_network: Any | None = None
     progress: bool = False
+    symbiosis_credits: bool = True
 
     def __post_init__(self) -> None:
         if self.objective not in ("co2", "tonnes"):
@@ -199,6 +206,7 @@ def propose(
     """
     from flows.allocate import allocate
     from flows.candidates import attach_co2, find_candidates, top_k_mask
+    from flows.co2 import co2_per_unit
     from flows.normalise import normalise
     from flows.validate import validate_listings
 
@@ -222,7 +230,18 @@ def propose(
             edges = edges.take(_allowed_edges(edges, offers_n, needs_n, excluded))
         n_candidates = len(edges)
     with _timed(timings, "co2"):
-        edges = attach_co2(edges, offers_n, needs_n)
+        mode, source_mode = edge_transport_modes(edges, offers_n, needs_n)
+        edges = attach_co2(
+            edges,
+            offers_n,
+            needs_n,
+            co2_per_unit=partial(
+                co2_per_unit,
+                transport_mode=mode,
+                source_transport_mode=source_mode,
+                symbiosis_credits=params.symbiosis_credits,
+            ),
+        )
     with _timed(timings, "solve"):
         co2 = edges.co2
         assert co2 is not None
@@ -251,6 +270,7 @@ def propose(
         flow = allocation.flow[used]
     with _timed(timings, "assemble"):
         frame = _assemble(chosen, flow, offers_n, needs_n)
+        frame["transport_mode"] = _proposal_transport_modes(chosen, offers_n, needs_n)
     with _timed(timings, "loops"):
         frame = _with_loops(frame, existing)
     with _timed(timings, "assemble"):
@@ -361,6 +381,60 @@ def _edge_cost(edges: Any, *, objective: Objective) -> np.ndarray:
     road = edges.road_km.astype(np.float64)
     tonne_km: np.ndarray = np.where(mass > 0, road * mass, road)
     return tonne_km
+
+
+def _listing_modes(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Transport-mode codes of a listing frame's column; absent means truck for all."""
+    from flows.co2 import transport_mode_codes
+
+    if column not in frame.columns:
+        return np.zeros(len(frame), dtype=np.int8)
+    return transport_mode_codes(frame[column].to_numpy(dtype=object), column=column)
+
+
+def edge_transport_modes(
+    edges: Any, offers: pd.DataFrame, needs: pd.DataFrame
+) -> tuple[pd.Categorical, pd.Categorical]:
+    """Per candidate edge: the exchange's transport mode and that of the need's supply.
+
+    The exchange uses a mode only when both listings state it, else truck
+    (:func:`flows.co2.exchange_transport_mode`); a frame without the columns is truck.
+    Categoricals, not strings: the national run has millions of edges. Pass them to
+    :func:`flows.co2.co2_per_unit` (``transport_mode``, ``source_transport_mode``).
+    """
+    from flows.schema import DEFAULT_TRANSPORT_MODE, TRANSPORT_MODES
+
+    truck = TRANSPORT_MODES.index(DEFAULT_TRANSPORT_MODE)
+    offer_mode = _listing_modes(offers, "transport_mode")[edges.offer_idx]
+    need_mode = _listing_modes(needs, "transport_mode")[edges.need_idx]
+    exchange = np.where(offer_mode == need_mode, offer_mode, truck).astype(np.int8)
+    source = _listing_modes(needs, "current_source_transport_mode")[edges.need_idx]
+    categories = pd.Index(TRANSPORT_MODES)
+    return (
+        pd.Categorical.from_codes(exchange, categories=categories),
+        pd.Categorical.from_codes(source, categories=categories),
+    )
+
+
+def _proposal_transport_modes(edges: Any, offers: pd.DataFrame, needs: pd.DataFrame) -> Any:
+    """The mode each proposal travels by; materials that always go by pipe say so."""
+    from flows.co2 import travels_by_pipe
+
+    mode, _ = edge_transport_modes(edges, offers, needs)
+    names = np.asarray(mode, dtype=object)
+    piped = {
+        str(key): travels_by_pipe(str(key))
+        for frame in (offers, needs)
+        for key in pd.unique(frame["material"].to_numpy(dtype=object))
+    }
+    offer_piped = np.array(
+        [piped[str(k)] for k in offers["material"].to_numpy(dtype=object)], dtype=bool
+    )
+    need_piped = np.array(
+        [piped[str(k)] for k in needs["material"].to_numpy(dtype=object)], dtype=bool
+    )
+    by_pipe = offer_piped[edges.offer_idx] | need_piped[edges.need_idx]
+    return np.where(by_pipe, "pipeline", names).astype(object)
 
 
 def _assemble(
@@ -504,15 +578,15 @@ def _per_value(values: pd.Series[Any], text: Callable[[Any], str]) -> list[str]:
 _REASON_TEMPLATES: Final = {
     "en": (
         "{offerer} offers {offered} and {needer} needs {needed}. {rule_text} (rule: {rule}). "
-        "{quantity} {unit} a year over {distance} km straight, about {road} km by road. "
+        "{quantity} {unit} a year over {distance} km straight, about {road} km {by}. "
         "It avoids {production} kg CO2e of production, {disposal} kg CO2e of disposal and "
         "{supply} kg CO2e of today's supply transport, and costs {transport} kg CO2e of "
         "transport: net {net} kg CO2e avoided a year.{loop}"
     ),
     "nl": (
         "{offerer} biedt {offered} aan en {needer} zoekt {needed}. {rule_text} (regel: {rule}). "
-        "{quantity} {unit} per jaar over {distance} km hemelsbreed, ongeveer {road} km over "
-        "de weg. Dit voorkomt {production} kg CO2e aan productie, {disposal} kg CO2e aan "
+        "{quantity} {unit} per jaar over {distance} km hemelsbreed, ongeveer {road} km "
+        "{by}. Dit voorkomt {production} kg CO2e aan productie, {disposal} kg CO2e aan "
         "afvalverwerking en {supply} kg CO2e aan huidig aanvoertransport, en kost "
         "{transport} kg CO2e aan transport: netto {net} kg CO2e per jaar vermeden.{loop}"
     ),
@@ -520,6 +594,23 @@ _REASON_TEMPLATES: Final = {
 _LOOP_TEMPLATES: Final = {
     "en": " It closes a loop of exchanges between firms ({}).",
     "nl": " Dit sluit een kringloop tussen bedrijven ({}).",
+}
+#: How the explanation says an exchange travels, per transport mode.
+_BY_MODE: Final = {
+    "en": {
+        "truck": "by road",
+        "barge": "by inland barge",
+        "rail": "by rail",
+        "sea": "by sea",
+        "pipeline": "by pipeline",
+    },
+    "nl": {
+        "truck": "over de weg",
+        "barge": "per binnenvaartschip",
+        "rail": "per spoor",
+        "sea": "over zee",
+        "pipeline": "per pijpleiding",
+    },
 }
 _RULE_FALLBACKS: Final = {"en": "Compatible materials", "nl": "Passende materialen"}
 _KG_FIELDS: Final = {
@@ -570,6 +661,7 @@ def _reasons(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
             "rule_text": _per_value(
                 frame[f"reason_{lang}_rule"], partial(_sentence, fallback=_RULE_FALLBACKS[lang])
             ),
+            "by": _per_value(frame["transport_mode"], partial(_by_mode, lang=lang)),
             "loop": [
                 _LOOP_TEMPLATES[lang].format(loop_id) if close else ""
                 for loop_id, close in zip(loop_ids, closes, strict=True)
@@ -577,6 +669,10 @@ def _reasons(frame: pd.DataFrame) -> tuple[list[str], list[str]]:
         }
         reasons[lang] = _fill(template, fields)
     return reasons["en"], reasons["nl"]
+
+
+def _by_mode(mode: Any, lang: str) -> str:
+    return _BY_MODE[lang].get(str(mode), _BY_MODE[lang]["truck"])
 
 
 def _sentence(text: Any, fallback: str) -> str:

@@ -39,6 +39,11 @@ CURRENT_ROUTES: Final = (
 #: Where a need is supplied from today.
 CURRENT_SOURCES: Final = ("virgin", "secondary")
 
+#: How a stream travels. ``truck`` is the default; ``barge``, ``rail``, ``sea`` and ``pipeline``
+#: need the quay, siding, port or pipe at both ends (see :mod:`flows.co2`).
+TRANSPORT_MODES: Final = ("truck", "barge", "rail", "sea", "pipeline")
+DEFAULT_TRANSPORT_MODE: Final = "truck"
+
 PRICE_TERMS: Final = ("free", "pay", "paid_to_take", "negotiable")
 VISIBILITIES: Final = ("public", "anonymous")
 STATUSES: Final = ("draft", "active", "paused", "closed")
@@ -75,11 +80,13 @@ LISTING_COLUMNS: Final = (
     "lat",
     "lon",
     "max_distance_km",
+    "transport_mode",
     "available_from",
     "available_until",
     "current_route",
     "current_source",
     "current_source_km",
+    "current_source_transport_mode",
     "visibility",
     "description",
 )

@@ -87,7 +87,13 @@ import numpy.typing as npt
 import pandas as pd
 from pyproj import Transformer
 
-from flows.schema import CANONICAL_LISTING_COLUMNS, CURRENT_ROUTES, FREQUENCIES, UNITS
+from flows.schema import (
+    CANONICAL_LISTING_COLUMNS,
+    CURRENT_ROUTES,
+    DEFAULT_TRANSPORT_MODE,
+    FREQUENCIES,
+    UNITS,
+)
 
 __all__ = [
     "ANCHORS",
@@ -949,6 +955,9 @@ def _listings(
     ref = firm_ref + "-" + np.char.zfill((sequence + 1).astype(str), 2).astype(object)
     public = firms["public"].to_numpy(dtype=bool)[firm]
 
+    by_barge = _by_barge(firms["pc4"].to_numpy(dtype=object)[firm], tables.material[template], unit)
+    barge_or_truck = np.where(by_barge, "barge", DEFAULT_TRANSPORT_MODE).astype(object)
+
     return _frame(
         {
             "ref": ref,
@@ -966,17 +975,30 @@ def _listings(
             "lat": firms["lat"].to_numpy(dtype=np.float64)[firm],
             "lon": firms["lon"].to_numpy(dtype=np.float64)[firm],
             "max_distance_km": max_distance_km,
+            "transport_mode": barge_or_truck,
             "available_from": available_from,
             "available_until": available_until,
             "current_route": route.astype(object),
             "current_source": source.astype(object),
             "current_source_km": current_source_km,
+            "current_source_transport_mode": np.where(is_need, barge_or_truck, nothing),
             "visibility": np.where(public, "public", "anonymous").astype(object),
             "description": tables.description[template],
             "status": status,
         },
         columns=SYNTHETIC_LISTING_COLUMNS,
     )
+
+
+def _by_barge(pc4: ObjArray, material: ObjArray, unit: ObjArray) -> npt.NDArray[np.bool_]:
+    """Listings of bulk tonnes at a port PC4 (the ``barge`` table of the data file)."""
+    barge = _archetype_data()["barge"]
+    ports = [str(port["pc4"]) for port in barge["port_pc4s"]]
+    roots = tuple(f"{root}" for root in barge["material_roots"])
+    family = np.array([str(m).split(".", 1)[0] for m in material], dtype=object)
+    at_port = np.isin(pc4.astype(str), ports)
+    is_bulk: npt.NDArray[np.bool_] = np.isin(family.astype(str), roots) & (unit == "t")
+    return at_port & is_bulk
 
 
 def _round_quantity(quantity: FloatArray, unit: ObjArray) -> FloatArray:

@@ -16,7 +16,14 @@ import pandas as pd
 from flows.listing_file.columns import FileFormat
 from flows.listing_file.rules import MAX_DESCRIPTION_CHARS, MAX_REF_CHARS, MAX_TITLE_CHARS
 from flows.listing_file.write import _write_xlsx, write_listing_file
-from flows.schema import CURRENT_ROUTES, CURRENT_SOURCES, FREQUENCIES, LISTING_COLUMNS, UNITS
+from flows.schema import (
+    CURRENT_ROUTES,
+    CURRENT_SOURCES,
+    FREQUENCIES,
+    LISTING_COLUMNS,
+    TRANSPORT_MODES,
+    UNITS,
+)
 
 __all__ = ["column_help", "template_frame", "write_template"]
 
@@ -46,6 +53,10 @@ _HELP: Final[Mapping[str, Mapping[str, str]]] = {
         "lon": "Longitude in WGS84 degrees, with lat instead of a postcode. Example: 6.1593",
         "max_distance_km": "Needs only: farthest distance you would fetch from, in km, "
         "greater than 0; empty means the default. Example: 50",
+        "transport_mode": f"How the stream can travel: {', '.join(TRANSPORT_MODES)}; empty "
+        "means truck. Barge, rail, sea and pipeline are used only when offer and need both "
+        "state them (both sites have the quay, siding or pipe); heat, steam, water and CO2 "
+        "always go by pipe, biogas by truck unless pipeline is stated. Example: barge",
         "available_from": "First day available or needed, YYYY-MM-DD; may be empty. "
         "Example: 2025-01-01",
         "available_until": "Last day, YYYY-MM-DD, not before available_from; may be empty. "
@@ -56,6 +67,8 @@ _HELP: Final[Mapping[str, Mapping[str, str]]] = {
         f"{', '.join(CURRENT_SOURCES)}; may be empty. Example: virgin",
         "current_source_km": "Needs only: distance in km to today's supplier, 0 or more; "
         "may be empty. Example: 120",
+        "current_source_transport_mode": f"Needs only: how today's supply travels: "
+        f"{', '.join(TRANSPORT_MODES)}; empty means truck. Example: truck",
         "visibility": "public (your name is shown) or anonymous; empty means public. "
         "Example: public",
         "description": f"Free text, at most {MAX_DESCRIPTION_CHARS} characters. "
@@ -87,6 +100,12 @@ _HELP: Final[Mapping[str, Mapping[str, str]]] = {
         "lon": "Lengtegraad in WGS84-graden, met lat in plaats van een postcode. Voorbeeld: 6.1593",
         "max_distance_km": "Alleen vraag: grootste afstand in km waarvandaan u wilt halen, "
         "groter dan 0; leeg is de standaard. Voorbeeld: 50",
+        "transport_mode": f"Hoe de stroom kan reizen: {', '.join(TRANSPORT_MODES)} "
+        "(vrachtwagen, binnenvaart, spoor, zee, pijpleiding); leeg is truck. Binnenvaart, "
+        "spoor, zee en pijpleiding tellen alleen als aanbod en vraag ze allebei noemen "
+        "(beide locaties hebben de kade, het spoor of de leiding); warmte, stoom, water en "
+        "CO2 gaan altijd per leiding, biogas per vrachtwagen tenzij pipeline is vermeld. "
+        "Voorbeeld: barge",
         "available_from": "Eerste dag beschikbaar of nodig, JJJJ-MM-DD; mag leeg. "
         "Voorbeeld: 2025-01-01",
         "available_until": "Laatste dag, JJJJ-MM-DD, niet vóór available_from; mag leeg. "
@@ -97,6 +116,8 @@ _HELP: Final[Mapping[str, Mapping[str, str]]] = {
         f"{', '.join(CURRENT_SOURCES)} (nieuw of secundair); mag leeg. Voorbeeld: virgin",
         "current_source_km": "Alleen vraag: afstand in km tot de huidige leverancier, 0 of "
         "meer; mag leeg. Voorbeeld: 120",
+        "current_source_transport_mode": f"Alleen vraag: hoe de huidige aanvoer reist: "
+        f"{', '.join(TRANSPORT_MODES)}; leeg is truck. Voorbeeld: truck",
         "visibility": "public (uw naam is zichtbaar), anonymous (of openbaar, anoniem); "
         "leeg is public. Voorbeeld: public",
         "description": f"Vrije tekst, hoogstens {MAX_DESCRIPTION_CHARS} tekens. "
@@ -117,6 +138,7 @@ _TEMPLATE_ROWS: Final = (
         "frequency": "year",
         "postcode": "7411",
         "current_route": "incineration",
+        "transport_mode": "truck",
         "visibility": "public",
         "description": "Untreated pine, dry, stored indoors",
     },
@@ -135,6 +157,8 @@ _TEMPLATE_ROWS: Final = (
         "available_from": "2025-01-01",
         "current_source": "virgin",
         "current_source_km": "120",
+        "current_source_transport_mode": "truck",
+        "transport_mode": "truck",
         "visibility": "anonymous",
         "description": "Chips up to 5 cm",
     },

@@ -48,10 +48,12 @@ from flows.schema import (
     CANONICAL_LISTING_COLUMNS,
     CURRENT_ROUTES,
     CURRENT_SOURCES,
+    DEFAULT_TRANSPORT_MODE,
     FREQUENCIES,
     KIND_SYNONYMS,
     KINDS,
     LISTING_COLUMNS,
+    TRANSPORT_MODES,
     UNITS,
     VISIBILITIES,
 )
@@ -81,6 +83,7 @@ _KIND_OF_COLUMN: Final = {
     "max_distance_km": "need",
     "current_source": "need",
     "current_source_km": "need",
+    "current_source_transport_mode": "need",
     "current_route": "offer",
 }
 
@@ -106,6 +109,21 @@ _VISIBILITY_ALIASES: Final = {
 }
 _ROUTE_ALIASES: Final = {route: route for route in CURRENT_ROUTES}
 _SOURCE_ALIASES: Final = {source: source for source in CURRENT_SOURCES}
+_TRANSPORT_ALIASES: Final = {
+    **{mode: mode for mode in TRANSPORT_MODES},
+    "road": "truck",
+    "lorry": "truck",
+    "vrachtwagen": "truck",
+    "binnenvaart": "barge",
+    "binnenvaartschip": "barge",
+    "inland_waterway": "barge",
+    "spoor": "rail",
+    "trein": "rail",
+    "zee": "sea",
+    "zeeschip": "sea",
+    "pijpleiding": "pipeline",
+    "leiding": "pipeline",
+}
 _COLUMN_ORDER: Final = {column: i for i, column in enumerate(LISTING_COLUMNS)}
 
 
@@ -347,6 +365,9 @@ def _parse_row(row: _Row, options: _Options) -> dict[str, Any]:
         "unit": row.choice("unit", _UNIT_ALIASES, UNITS, required=True),
         "frequency": row.choice("frequency", _FREQUENCY_ALIASES, FREQUENCIES, default="year"),
         "visibility": row.choice("visibility", _VISIBILITY_ALIASES, VISIBILITIES, default="public"),
+        "transport_mode": row.choice(
+            "transport_mode", _TRANSPORT_ALIASES, TRANSPORT_MODES, default=DEFAULT_TRANSPORT_MODE
+        ),
         "description": row.free_text("description", max_chars=MAX_DESCRIPTION_CHARS),
         "available_from": row.date("available_from"),
         "available_until": row.date("available_until"),
@@ -403,6 +424,16 @@ def _parse_kind_fields(
         row.number("current_source_km", allow_zero=True)
         if belongs["current_source_km"]
         else math.nan
+    )
+    record["current_source_transport_mode"] = (
+        row.choice(
+            "current_source_transport_mode",
+            _TRANSPORT_ALIASES,
+            TRANSPORT_MODES,
+            default=DEFAULT_TRANSPORT_MODE,
+        )
+        if belongs["current_source_transport_mode"]
+        else None
     )
 
 

@@ -25,7 +25,7 @@ from flows.listing_file.columns import (
     CANONICAL_COLUMNS,
     FileFormat,
 )
-from flows.schema import LISTING_COLUMNS
+from flows.schema import DEFAULT_TRANSPORT_MODE, LISTING_COLUMNS
 
 __all__ = ["to_export_frame", "write_listing_file"]
 
@@ -51,6 +51,7 @@ def to_export_frame(listings: pd.DataFrame) -> pd.DataFrame:
     >>> row[["ewc_code", "quantity", "frequency", "available_from", "lat"]].tolist()
     ['03 01 05;03 01 01', '1.2340', 'year', '2025-01-31', '52.25']
     """
+    listings = _with_default_transport_modes(listings)
     missing = [c for c in CANONICAL_COLUMNS if c != "row" and c not in listings.columns]
     if missing:
         raise ValueError(f"listings lacks the canonical columns {', '.join(missing)}")
@@ -73,6 +74,24 @@ def to_export_frame(listings: pd.DataFrame) -> pd.DataFrame:
             texts = [_export_text(value) for value in listings[column]]
         out[column] = pd.Series(texts, index=listings.index, dtype=object)
     return pd.DataFrame(out)
+
+
+def _with_default_transport_modes(listings: pd.DataFrame) -> pd.DataFrame:
+    """Fill the transport-mode columns a frame from before they existed lacks."""
+    if "transport_mode" in listings.columns and "current_source_transport_mode" in (
+        listings.columns
+    ):
+        return listings
+    listings = listings.copy()
+    if "transport_mode" not in listings.columns:
+        listings["transport_mode"] = DEFAULT_TRANSPORT_MODE
+    if "current_source_transport_mode" not in listings.columns:
+        listings["current_source_transport_mode"] = pd.Series(
+            [DEFAULT_TRANSPORT_MODE if kind == "need" else None for kind in listings["kind"]],
+            index=listings.index,
+            dtype=object,
+        )
+    return listings
 
 
 def _export_text(value: object) -> str:

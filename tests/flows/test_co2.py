@@ -78,7 +78,7 @@ def test_factors_not_in_the_shipped_files_say_so() -> None:
 UK_CITATION = re.compile(
     r"conversion factors (?P<year>\d{4}), condensed set v1\.1 \(OGL v3\), "
     r"sheet '(?P<sheet>[^']+)', row '(?P<activity>[^']+) / (?P<item>[^']+)', "
-    r"column '(?P<column>[^']+)'"
+    r"column '(?P<column>[^']*)'(?:, size '(?P<size>[^']+)')?"
 )
 UK_FILES = {
     "Material use": ("emission_factors_uk_material_use.csv", "material", "material_source"),
@@ -100,9 +100,11 @@ def test_every_value_cited_from_a_shipped_uk_file_equals_that_files_row() -> Non
             (uk["year"] == int(match["year"]))
             & (uk["activity"] == match["activity"])
             & (uk[item_column] == match["item"])
-            & (uk[column_column] == match["column"])
+            & (uk[column_column].fillna("") == match["column"])
             & (uk["metric"] == "kg CO2e")
         ]
+        if match["size"] is not None:
+            hit = hit[hit["size"] == match["size"]]
         if match["sheet"] == "Freighting goods":
             hit = hit[hit["unit"] == "tonne.km"]
         assert len(hit) == 1, row.factor_key
@@ -554,3 +556,138 @@ def test_net_is_the_sum_of_its_terms_and_transport_never_credits(row: dict[str, 
     )
     for term in ("avoided_production_co2e_kg", "avoided_disposal_co2e_kg", "transport_co2e_kg"):
         assert b[term] >= 0
+
+
+# --------------------------------------------------------------------------- transport modes
+
+MODE_FACTORS = {
+    "truck": 0.09752,  # DESNZ 2024 HGV all diesel, all HGVs, average laden
+    "barge": 0.0386,  # KiM / CE Delft, NL inland waterways 2014: 38.6 g CO2 per tonne-km
+    "rail": 0.02779,  # DESNZ 2024 rail, freight train
+    "sea": 0.02956,  # DESNZ 2024 cargo ship, bulk carrier 0-9999 dwt
+    "pipeline": 0.0,
+}
+
+
+@pytest.mark.parametrize("mode", list(MODE_FACTORS))
+def test_each_transport_mode_uses_its_own_tonne_km_factor(mode: str) -> None:
+    # 100 t of scrap over 40 km; today's supply comes 150 km by truck.
+    b = co2.exchange_breakdown(
+        offer_material="metals.ferrous",
+        need_material="metals.ferrous",
+        quantity=100,
+        unit="t",
+        current_route=None,
+        current_source="virgin",
+        source_km=150,
+        road_km=40,
+        transport_mode=mode,
+    )
+    assert b["transport_mode"] == mode
+    assert b["transport_co2e_kg"] == pytest.approx(40 * 100 * MODE_FACTORS[mode])
+    assert b["avoided_transport_co2e_kg"] == pytest.approx(150 * 100 * MODE_FACTORS["truck"])
+    if mode != "truck" and mode != "pipeline":
+        assert value(co2.TRANSPORT_FACTOR_KEYS[mode] or "") == MODE_FACTORS[mode]
+    row = one(
+        offer_material="metals.ferrous",
+        need_material="metals.ferrous",
+        unit="t",
+        current_route=None,
+        current_source="virgin",
+        source_km=150.0,
+        road_km=40.0,
+        transport_mode=mode,
+    )
+    assert row["transport_co2e_kg_per_unit"] == pytest.approx(40 * MODE_FACTORS[mode])
+    assert row["tonne_km_saved_per_unit"] == pytest.approx(150 - (0 if mode == "pipeline" else 40))
+
+
+def test_todays_supply_by_barge_avoids_only_barge_emissions() -> None:
+    row = one(
+        offer_material="minerals.concrete_rubble",
+        need_material="minerals.sand",
+        unit="t",
+        current_route=None,
+        current_source="virgin",
+        source_km=80.0,
+        road_km=10.0,
+        source_transport_mode="barge",
+    )
+    assert row["avoided_transport_co2e_kg_per_unit"] == pytest.approx(80 * 0.0386)
+    assert row["transport_co2e_kg_per_unit"] == pytest.approx(10 * 0.09752)
+
+
+def test_heat_goes_by_pipe_whatever_the_listing_says() -> None:
+    b = co2.exchange_breakdown(
+        offer_material="energy.steam",
+        need_material="energy.heat",
+        quantity=10,
+        unit="MWh",
+        current_route=None,
+        road_km=3,
+        transport_mode="truck",
+    )
+    assert b["transport_mode"] == "pipeline" and b["piped"]
+
+
+def test_biogas_goes_by_truck_unless_a_pipeline_is_stated() -> None:
+    trucked = co2.exchange_breakdown(
+        offer_material="energy.biogas",
+        need_material="energy.fuel_gas",
+        quantity=10,
+        unit="MWh",
+        current_route=None,
+        road_km=12,
+    )
+    piped = co2.exchange_breakdown(
+        offer_material="energy.biogas",
+        need_material="energy.fuel_gas",
+        quantity=10,
+        unit="MWh",
+        current_route=None,
+        road_km=12,
+        transport_mode="pipeline",
+    )
+    assert (trucked["transport_mode"], trucked["piped"]) == ("truck", False)
+    assert (piped["transport_mode"], piped["piped"]) == ("pipeline", True)
+
+
+def test_a_listing_may_state_a_pipeline_for_any_material() -> None:
+    row = one(
+        offer_material="water.treated_effluent",
+        need_material="water.process",
+        unit="m3",
+        current_route=None,
+        road_km=2.0,
+    )
+    sludge = one(
+        offer_material="sludges.organic",
+        need_material="organics.biogas_feedstock",
+        unit="t",
+        current_route=None,
+        road_km=2.0,
+        transport_mode="pipeline",
+    )
+    assert row["transport_co2e_kg_per_unit"] == 0
+    assert sludge["transport_co2e_kg_per_unit"] == 0
+    assert sludge["avoided_transport_co2e_kg_per_unit"] > 0  # today's supply still by truck
+
+
+def test_an_exchange_uses_a_mode_only_when_both_listings_state_it() -> None:
+    modes = co2.exchange_transport_mode(
+        ["barge", "barge", "rail", None, "", "pipeline"],
+        ["barge", "truck", "sea", None, "rail", "pipeline"],
+    )
+    assert modes.tolist() == ["barge", "truck", "truck", "truck", "truck", "pipeline"]
+
+
+def test_an_unknown_transport_mode_is_reported_with_the_allowed_ones() -> None:
+    with pytest.raises(ValidationError, match=r"transport_mode 'zeppelin'.*truck, barge"):
+        one(
+            offer_material="metals",
+            need_material="metals",
+            unit="t",
+            current_route=None,
+            road_km=1.0,
+            transport_mode="zeppelin",
+        )

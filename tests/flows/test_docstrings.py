@@ -16,6 +16,7 @@ import pytest
         "flows.co2",
         "flows.loops",
         "flows.propose",
+        "flows.symbiosis",
         "flows.validate",
     ],
 )

@@ -100,11 +100,13 @@ def expected_listings() -> pd.DataFrame:
         "lat": pd.Series([52.2525, 52.141]),
         "lon": pd.Series([6.1593, 6.1978]),
         "max_distance_km": pd.Series([math.nan, 30.0]),
+        "transport_mode": pd.Series(["truck", "truck"], dtype=object),
         "available_from": pd.Series([None, date(2025, 1, 1)], dtype=object),
         "available_until": pd.Series([None, date(2025, 12, 31)], dtype=object),
         "current_route": pd.Series(["incineration", None], dtype=object),
         "current_source": pd.Series([None, "virgin"], dtype=object),
         "current_source_km": pd.Series([math.nan, 85.0]),
+        "current_source_transport_mode": pd.Series([None, "truck"], dtype=object),
         "visibility": pd.Series(["public", "anonymous"], dtype=object),
         "description": pd.Series(["Droog, binnen opgeslagen", ""], dtype=object),
     }
@@ -941,11 +943,13 @@ def test_the_export_frame_is_text_in_file_columns() -> None:
         "lat": "52.141",
         "lon": "6.1978",
         "max_distance_km": "30",
+        "transport_mode": "truck",
         "available_from": "2025-01-01",
         "available_until": "2025-12-31",
         "current_route": "",
         "current_source": "virgin",
         "current_source_km": "85",
+        "current_source_transport_mode": "truck",
         "visibility": "anonymous",
         "description": "",
     }
@@ -1066,7 +1070,12 @@ def test_the_column_help_has_one_line_with_an_example_per_column(lang: str) -> N
 def test_the_examples_in_the_column_help_are_valid_values() -> None:
     examples = {c: line.rsplit(": ", 1)[1] for c, line in column_help("en").items()}
     offer = {c: examples[c] for c in LISTING_COLUMNS if c not in ("lat", "lon")}
-    offer |= {"max_distance_km": "", "current_source": "", "current_source_km": ""}
+    offer |= {
+        "max_distance_km": "",
+        "current_source": "",
+        "current_source_km": "",
+        "current_source_transport_mode": "",
+    }
     assert len(parse_listings(raw_frame(offer), require_organisation=True)) == 1
 
 
@@ -1165,3 +1174,46 @@ def test_an_exported_number_reads_back_exactly(value: float) -> None:
 def test_the_docstring_examples_run(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+# ----------------------------------------------------------------------------- transport modes
+
+
+def test_transport_modes_default_to_truck_and_accept_dutch_names() -> None:
+    rows = [
+        OFFER | {"transport_mode": "Binnenvaart"},
+        NEED | {"transport_mode": "", "current_source_transport_mode": "spoor"},
+    ]
+    listings = parse_listings(read_listing_file(csv_text(rows).encode("utf-8")))
+    assert listings["transport_mode"].tolist() == ["barge", "truck"]
+    assert listings["current_source_transport_mode"].tolist() == [None, "rail"]
+
+
+def test_a_file_without_transport_columns_still_imports_with_truck() -> None:
+    columns = [c for c in LISTING_COLUMNS if "transport_mode" not in c]
+    listings = parse_listings(
+        read_listing_file(csv_text([OFFER, NEED], columns=columns).encode("utf-8"))
+    )
+    assert listings["transport_mode"].tolist() == ["truck", "truck"]
+    assert listings["current_source_transport_mode"].tolist() == [None, "truck"]
+
+
+def test_an_unknown_transport_mode_names_the_allowed_modes() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_listings(raw_frame(OFFER | {"transport_mode": "zeppelin"}))
+    (problem,) = caught.value.problems
+    assert problem.column == "transport_mode"
+    assert "truck, barge, rail, sea, pipeline" in problem.message
+
+
+def test_an_offer_cannot_state_how_a_needs_current_supply_travels() -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_listings(raw_frame(OFFER | {"current_source_transport_mode": "barge"}))
+    assert [p.column for p in caught.value.problems] == ["current_source_transport_mode"]
+
+
+def test_an_export_of_a_frame_without_transport_columns_fills_the_defaults() -> None:
+    old = expected_listings().drop(columns=["transport_mode", "current_source_transport_mode"])
+    export = to_export_frame(old)
+    assert export["transport_mode"].tolist() == ["truck", "truck"]
+    assert export["current_source_transport_mode"].tolist() == ["", "truck"]

@@ -371,3 +371,53 @@ def test_excluded_pairs_are_never_proposed_and_their_quantity_goes_elsewhere():
     after = propose_from_listings(rows, excluded=excluded).frame
     assert list(after["need_ref"]) == ["n2"]
     assert after["quantity_per_year"].sum() == pytest.approx(10.0)
+
+
+# --------------------------------------------------------------------------- transport modes
+
+
+def test_an_exchange_goes_by_barge_when_both_listings_state_barge(offers_frame, needs_frame):
+    # Scrap 20 km straight (26 km with circuity) from a quay to a quay; a second need that
+    # has no quay gets its scrap by truck.
+    offers = offers_frame(
+        dict(ref="S", organisation="Zutphen", material="metals.ferrous", transport_mode="barge"),
+    )
+    needs = needs_frame(
+        dict(ref="L", organisation="Lochem", at=(20, 0), transport_mode="barge", quantity=4.0),
+        dict(ref="T", organisation="Inland", at=(0, 20), quantity=6.0),
+    )
+    frame = propose(offers, needs).frame.set_index("need_ref")
+    assert frame.loc["L", "transport_mode"] == "barge"
+    assert frame.loc["T", "transport_mode"] == "truck"
+    road_km = 20 * 1.3
+    assert frame.loc["L", "transport_co2e_kg"] == pytest.approx(road_km * 4 * 0.0386, rel=1e-4)
+    assert frame.loc["T", "transport_co2e_kg"] == pytest.approx(road_km * 6 * 0.09752, rel=1e-4)
+    assert "by inland barge" in frame.loc["L", "reason"]
+    assert "per binnenvaartschip" in frame.loc["L", "reason_nl"]
+    assert "by road" in frame.loc["T", "reason"]
+
+
+def test_listings_without_transport_columns_go_by_truck(three_firms):
+    offers, needs = three_firms
+    frame = propose(offers, needs).frame
+    assert "transport_mode" not in offers.columns
+    assert (frame["transport_mode"] == "truck").all()
+
+
+def test_heat_proposals_say_they_go_by_pipeline(offers_frame, needs_frame):
+    offers = offers_frame(dict(material="energy.steam", unit="MWh", current_route="other"))
+    needs = needs_frame(dict(material="energy.heat", unit="MWh", at=(2, 0)))
+    frame = propose(offers, needs).frame
+    assert frame["transport_mode"].tolist() == ["pipeline"]
+    assert "by pipeline" in frame["reason"].iloc[0]
+
+
+def test_switching_the_symbiosis_credits_off_gives_the_generic_production_term(
+    offers_frame, needs_frame
+):
+    offers = offers_frame(dict(material="minerals.fly_ash", current_route="landfill"))
+    needs = needs_frame(dict(material="minerals.cement", at=(30, 0)))
+    on = propose(offers, needs).frame
+    off = propose(offers, needs, Params(objective="tonnes", symbiosis_credits=False)).frame
+    assert on["avoided_production_co2e_kg"].iloc[0] == pytest.approx(10 * 942.0)
+    assert off["avoided_production_co2e_kg"].iloc[0] == pytest.approx(10 * (7.75127 - 3.19485))

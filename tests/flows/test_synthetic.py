@@ -500,3 +500,23 @@ def test_docstring_examples_of_the_module_pass() -> None:
         flows.synthetic, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
     )
     assert result.failed == 0
+
+
+def test_bulk_listings_at_the_ports_of_deventer_zutphen_and_lochem_go_by_barge(
+    region: SyntheticEconomy,
+) -> None:
+    listings = region.listings
+    barge = listings[listings["transport_mode"] == "barge"]
+    ports = ("7418", "7421", "7202", "7203", "7241")
+    assert len(barge) > 0
+    assert barge["postcode"].str[:4].isin(ports).all()
+    assert (barge["unit"] == "t").all()
+    elsewhere = listings[~listings["postcode"].str[:4].isin(ports)]
+    assert (elsewhere["transport_mode"] == "truck").all()
+    # Offers and needs of one family both by barge: barge exchanges can be proposed.
+    family = barge["material"].str.split(".").str[0]
+    both = set(family[barge["kind"] == "offer"]) & set(family[barge["kind"] == "need"])
+    assert "metals" in both
+    needs = listings[listings["kind"] == "need"]
+    assert needs["current_source_transport_mode"].isin(["truck", "barge"]).all()
+    assert listings.loc[listings["kind"] == "offer", "current_source_transport_mode"].isna().all()
