@@ -10,7 +10,8 @@ names, a default unit with its unit family, an optional density hint (to turn m3
 into tonnes for transport and CO2) and whether it holds hazardous waste.
 
 Some categories exist only as *needs* (``organics.animal_feed``,
-``organics.biomass_fuel``, ``minerals.cement``, ``water.process``...): nobody offers
+``organics.biomass_fuel``, ``minerals.cement``, ``minerals.cement_kiln``,
+``minerals.fill``, ``organics.pet_food``, ``water.process``...): nobody offers
 "animal feed" as waste, but a farmer needs it and spent grain can supply it.
 
 **EWC codes.** Every one of the 842 entries of the European List of Waste maps to
@@ -26,9 +27,13 @@ A hazardous (asterisk) entry never lands in a non-hazardous category: if steps 2
 would put it there it goes to :data:`HAZARDOUS_FALLBACK` of that branch (hazardous
 sludges) or to ``other.hazardous``. So ``17 05 04`` is soil, but ``17 05 03*`` (soil
 containing hazardous substances) is ``other.hazardous`` and never matches a need
-for soil. The list cannot tell untreated from painted wood or one polymer from
-another, so ``organics.wood.clean`` and ``plastics.pp`` have no codes of their own:
-a lister declares them by choosing the category.
+for soil. The reverse holds too: a non-hazardous entry (the mirror entries of
+chapters 06-09 and 11) that a rule would put in a hazardous category goes to
+:data:`NONHAZARDOUS_FALLBACK` of that branch (``other.chemicals``) or to ``other``.
+The list cannot tell untreated from painted wood, one polymer from another or the
+category of an animal by-product, so ``organics.wood.clean``, ``plastics.pp`` and
+``organics.animal_by_products.category3`` have no codes of their own: a lister
+declares them by choosing the category.
 
 The tables (categories, EWC rules, substitutions) are data, not code: they live in
 ``flows/data/taxonomy_*.csv`` with their sources in ``flows/data/README.md``, are read once
@@ -54,7 +59,22 @@ Compatibility
     also applies to descendants of its offered key (``organics.wood`` ->
     ``organics.biomass_fuel`` covers wood residues); the rule on the nearest
     ancestor wins. Rules are not chained and do not extend to ancestors of the
-    needed key.
+    needed key. Each rule cites the practice, standard or law it rests on
+    (``Rule.source``: EU BREFs, EN standards, EU and Dutch law).
+
+**Legal refusals** (:data:`REFUSALS`, :func:`refusal`) are pairs the law forbids,
+with the article: catering waste, manure, sewage sludge and animal by-products never
+go to farmed-animal feed (Regulations (EC) No 1069/2009 and 767/2009); only Category 3
+material may become pet food. A refusal on an offered category covers its
+descendants unless a rule on a nearer category allows the pair
+(``organics.animal_by_products.category3`` -> ``organics.pet_food``).
+
+**Reach.** :func:`reach` lists the need categories an offered category can supply,
+:func:`reach_table` does so for every EWC code (snapshot: ``docs/taxonomy-reach.csv``).
+Every category supplies a need other than itself and its ancestors, except those in
+:data:`REACH_EXCEPTIONS`, each with its reason: hazardous, need-only, a top-level
+group, traded as itself (buyers ask for ``metals.copper`` as such) or no practice
+(the catch-alls ``other``, ``minerals.other``...).
 
 Hazardous categories (``chemicals.*``, ``oils_fats.mineral``, ``sludges.hazardous``,
 ``organics.wood.treated``, ``other.hazardous``) only match themselves: no
@@ -71,6 +91,10 @@ Examples
 'parent_child'
 >>> match_rule("metals.mixed", "metals.copper") is None
 True
+>>> category_for_ewc("10 02 10"), reach("minerals.mill_scale")[-1]
+('minerals.mill_scale', 'minerals.cement_kiln')
+>>> refusal("organics.biowaste", "organics.animal_feed").reason_en
+'Catering and kitchen waste may never be fed to farmed animals, whether raw or processed.'
 """
 
 from __future__ import annotations
