@@ -65,6 +65,7 @@ WORKED_PAIRS: list[tuple[str, str, str]] = [
     ("06 11 01", "minerals.gypsum", "minerals.cement"),
     ("02 04 01", "minerals.fill", "organics.compost_feedstock"),
     ("02 04 01", "minerals.aggregates", "minerals.cement_kiln"),
+    ("02 01 99", "minerals.fill", "organics.compost_feedstock"),  # soil washed off crops
     ("17 05 04", "minerals.ceramics_raw_material", "minerals.sand"),
     ("17 01 01", "minerals.fill", "minerals.cement_kiln"),
     ("17 01 07", "minerals.fill", "minerals.sand"),
@@ -201,7 +202,7 @@ def test_a_hazardous_code_always_lands_in_a_hazardous_category_and_vice_versa() 
         ("19 01 14", "minerals.ash_other"), ("10 01 24", "minerals.bottom_ash"),
         ("03 03 05", "sludges.paper"), ("03 03 09", "minerals.lime_residues"),
         ("16 01 03", "other.tyres"), ("19 12 10", "other.refuse_derived_fuel"),
-        ("16 03 06", "organics.former_foodstuffs"), ("02 01 99", "organics.green_waste"),
+        ("16 03 06", "organics.former_foodstuffs"), ("02 01 99", "minerals.soil"),
         # hazardous mirror entries stay hazardous
         ("06 03 13", "chemicals.other"), ("08 01 11", "chemicals.paints"),
         ("16 08 07", "chemicals.other"), ("10 01 04", "other.hazardous"),
