@@ -278,8 +278,9 @@ class ReachException:
     """Why a category supplies no need category other than itself and its ancestors.
 
     ``kind`` is ``"hazardous"`` (only the same category, by law), ``"need_only"``
-    (nobody offers it; it exists as a need), ``"traded_as_itself"`` (buyers ask for it
-    under its own key) or ``"no_practice"`` (no recognised use the taxonomy could name).
+    (nobody offers it; it exists as a need), ``"group"`` (a top-level group: a general
+    offer promises nothing specific), ``"traded_as_itself"`` (buyers ask for it under
+    its own key) or ``"no_practice"`` (no recognised use the taxonomy could name).
     """
 
     key: str
@@ -416,7 +417,7 @@ _RULES_BY_PAIR: Final[Mapping[tuple[str, str], Rule]] = MappingProxyType(
 #: Legal prohibitions (animal by-products and feed law), each with its article.
 REFUSALS: Final[tuple[Refusal, ...]] = _load_refusals()
 _REFUSALS_BY_PAIR: Final[Mapping[tuple[str, str], Refusal]] = MappingProxyType(
-    {(refusal.offered, refusal.needed): refusal for refusal in REFUSALS}
+    {(row.offered, row.needed): row for row in REFUSALS}
 )
 
 #: Categories that supply no need category other than themselves and their ancestors,
