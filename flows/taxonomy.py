@@ -158,7 +158,7 @@ DEFAULT_UNITS: Final = ("t", "m3", "MWh", "pcs")
 #: Columns of :func:`compatibility_table`.
 COMPATIBILITY_COLUMNS: Final = ("offered", "needed", "kind", "reason_en", "reason_nl", "source")
 #: Columns of :func:`reach_table`.
-REACH_COLUMNS: Final = ("ewc_code", "hazardous", "category", "supplies")
+REACH_COLUMNS: Final = ("ewc_code", "hazardous", "category", "supplies", "refused")
 _REACH_KINDS: Final = ("hazardous", "need_only", "group", "traded_as_itself", "no_practice")
 
 _KEY_RE: Final = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
@@ -816,20 +816,33 @@ def reach_table() -> pd.DataFrame:
     """Return, for every EWC code, its category and the need categories it can supply.
 
     Columns are :data:`REACH_COLUMNS`: ``ewc_code`` (canonical), ``hazardous``
-    (``"yes"``/``"no"``), ``category`` and ``supplies`` (the keys of :func:`reach`
-    joined by ``"; "``). A reviewed snapshot lives in ``docs/taxonomy-reach.csv``;
-    ``python -m flows taxonomy --reach`` prints the table as CSV.
+    (``"yes"``/``"no"``), ``category``, ``supplies`` (the keys of :func:`reach`
+    joined by ``"; "``) and ``refused`` (the need categories the law forbids it to
+    supply, see :func:`refusal`). A reviewed snapshot lives in
+    ``docs/taxonomy-reach.csv``; ``python -m flows taxonomy --reach`` prints the table
+    as CSV.
 
     Examples
     --------
     >>> table = reach_table().set_index("ewc_code")
     >>> table.loc["10 02 10", "supplies"]
     'minerals; minerals.mill_scale; minerals.cement_kiln'
+    >>> table.loc["20 01 08", "refused"]
+    'organics.animal_feed; organics.pet_food'
     """
     mapping = _mapping()
     hazardous = ewc_table()["hazardous"]
+    refused = {
+        key: "; ".join(n for n in CATEGORIES if refusal(key, n) is not None) for key in CATEGORIES
+    }
     rows = [
-        (str(code), "yes" if bool(hazardous[code]) else "no", key, "; ".join(_reach()[key]))
+        (
+            str(code),
+            "yes" if bool(hazardous[code]) else "no",
+            key,
+            "; ".join(_reach()[key]),
+            refused[key],
+        )
         for code, key in mapping.items()
     ]
     return pd.DataFrame(rows, columns=list(REACH_COLUMNS), dtype=str)

@@ -3,7 +3,8 @@
 Plain text by default (headings in ``--lang``, names in both languages); ``--json``
 prints one machine-readable document with both languages, for scripts and for
 checking the taxonomy into other tools; ``--reach`` prints, as CSV, every EWC code
-with its category and the need categories it can supply: the table whose reviewed
+with its category, the need categories it can supply and those the law refuses (animal
+by-products and feed law): the table whose reviewed
 snapshot is ``docs/taxonomy-reach.csv``
 (``python -m flows taxonomy --reach > docs/taxonomy-reach.csv`` regenerates it).
 """
@@ -34,7 +35,7 @@ def reach_csv() -> str:
     Examples
     --------
     >>> reach_csv().splitlines()[0]
-    'ewc_code,hazardous,category,supplies'
+    'ewc_code,hazardous,category,supplies,refused'
     """
     return str(reach_table().to_csv(index=False, lineterminator="\n"))
 
@@ -114,8 +115,8 @@ def taxonomy_as_dict() -> dict[str, Any]:
     "--reach",
     "as_reach",
     is_flag=True,
-    help="Print every EWC code with its category and the need categories it can supply "
-    "(CSV; the snapshot is docs/taxonomy-reach.csv).",
+    help="Print every EWC code with its category, the need categories it can supply and "
+    "those the law refuses (CSV; the snapshot is docs/taxonomy-reach.csv).",
 )
 def taxonomy_command(lang: str, as_json: bool, as_reach: bool) -> None:
     """List material categories, their EWC codes and the substitution rules."""

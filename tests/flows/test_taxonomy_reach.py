@@ -270,6 +270,10 @@ def test_the_reach_table_has_one_row_per_code_with_its_category() -> None:
     assert row["hazardous"] == "no"
     assert row["supplies"].split("; ") == list(reach("packaging.pallets"))
     assert table.set_index("ewc_code").loc["17 05 03", "supplies"] == "other.hazardous"
+    assert row["refused"] == ""
+    abp = table.set_index("ewc_code").loc["02 02 02"]
+    assert abp["refused"] == "organics.animal_feed; organics.pet_food"
+    assert table.set_index("ewc_code").loc["19 08 05", "refused"] == "organics.animal_feed"
 
 
 def test_the_reach_snapshot_in_docs_is_up_to_date() -> None:
