@@ -10,7 +10,8 @@ names, a default unit with its unit family, an optional density hint (to turn m3
 into tonnes for transport and CO2) and whether it holds hazardous waste.
 
 Some categories exist only as *needs* (``organics.animal_feed``,
-``organics.biomass_fuel``, ``minerals.cement``, ``water.process``...): nobody offers
+``organics.biomass_fuel``, ``minerals.cement``, ``minerals.cement_kiln``,
+``minerals.fill``, ``organics.pet_food``, ``water.process``...): nobody offers
 "animal feed" as waste, but a farmer needs it and spent grain can supply it.
 
 **EWC codes.** Every one of the 842 entries of the European List of Waste maps to
@@ -26,9 +27,13 @@ A hazardous (asterisk) entry never lands in a non-hazardous category: if steps 2
 would put it there it goes to :data:`HAZARDOUS_FALLBACK` of that branch (hazardous
 sludges) or to ``other.hazardous``. So ``17 05 04`` is soil, but ``17 05 03*`` (soil
 containing hazardous substances) is ``other.hazardous`` and never matches a need
-for soil. The list cannot tell untreated from painted wood or one polymer from
-another, so ``organics.wood.clean`` and ``plastics.pp`` have no codes of their own:
-a lister declares them by choosing the category.
+for soil. The reverse holds too: a non-hazardous entry (the mirror entries of
+chapters 06-09 and 11) that a rule would put in a hazardous category goes to
+:data:`NONHAZARDOUS_FALLBACK` of that branch (``other.chemicals``) or to ``other``.
+The list cannot tell untreated from painted wood, one polymer from another or the
+category of an animal by-product, so ``organics.wood.clean``, ``plastics.pp`` and
+``organics.animal_by_products.category3`` have no codes of their own: a lister
+declares them by choosing the category.
 
 The tables (categories, EWC rules, substitutions) are data, not code: they live in
 ``flows/data/taxonomy_*.csv`` with their sources in ``flows/data/README.md``, are read once
@@ -54,7 +59,22 @@ Compatibility
     also applies to descendants of its offered key (``organics.wood`` ->
     ``organics.biomass_fuel`` covers wood residues); the rule on the nearest
     ancestor wins. Rules are not chained and do not extend to ancestors of the
-    needed key.
+    needed key. Each rule cites the practice, standard or law it rests on
+    (``Rule.source``: EU BREFs, EN standards, EU and Dutch law).
+
+**Legal refusals** (:data:`REFUSALS`, :func:`refusal`) are pairs the law forbids,
+with the article: catering waste, manure, sewage sludge and animal by-products never
+go to farmed-animal feed (Regulations (EC) No 1069/2009 and 767/2009); only Category 3
+material may become pet food. A refusal on an offered category covers its
+descendants unless a rule on a nearer category allows the pair
+(``organics.animal_by_products.category3`` -> ``organics.pet_food``).
+
+**Reach.** :func:`reach` lists the need categories an offered category can supply,
+:func:`reach_table` does so for every EWC code (snapshot: ``docs/taxonomy-reach.csv``).
+Every category supplies a need other than itself and its ancestors, except those in
+:data:`REACH_EXCEPTIONS`, each with its reason: hazardous, need-only, a top-level
+group, traded as itself (buyers ask for ``metals.copper`` as such) or no practice
+(the catch-alls ``other``, ``minerals.other``...).
 
 Hazardous categories (``chemicals.*``, ``oils_fats.mineral``, ``sludges.hazardous``,
 ``organics.wood.treated``, ``other.hazardous``) only match themselves: no
@@ -71,6 +91,10 @@ Examples
 'parent_child'
 >>> match_rule("metals.mixed", "metals.copper") is None
 True
+>>> category_for_ewc("10 02 10"), reach("minerals.mill_scale")[-1]
+('minerals.mill_scale', 'minerals.cement_kiln')
+>>> refusal("organics.biowaste", "organics.animal_feed").reason_en
+'Catering and kitchen waste may never be fed to farmed animals, whether raw or processed.'
 """
 
 from __future__ import annotations
@@ -83,7 +107,7 @@ from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 import pandas as pd
 
@@ -96,9 +120,15 @@ __all__ = [
     "CHAPTER_RULES",
     "COMPATIBILITY_COLUMNS",
     "HAZARDOUS_FALLBACK",
+    "NONHAZARDOUS_FALLBACK",
+    "REACH_COLUMNS",
+    "REACH_EXCEPTIONS",
+    "REFUSALS",
     "RULES",
     "SUBCHAPTER_RULES",
     "Category",
+    "ReachException",
+    "Refusal",
     "Rule",
     "ancestors",
     "category",
@@ -113,16 +143,23 @@ __all__ = [
     "format_taxonomy",
     "is_category",
     "match_rule",
+    "reach",
+    "reach_table",
+    "refusal",
     "root",
 ]
 
 Lang = Literal["nl", "en"]
 RuleKind = Literal["same", "parent_child", "substitution"]
+ReachKind = Literal["hazardous", "need_only", "group", "traded_as_itself", "no_practice"]
 
 #: Units a category may default to (a subset of :data:`flows.schema.UNITS`).
 DEFAULT_UNITS: Final = ("t", "m3", "MWh", "pcs")
 #: Columns of :func:`compatibility_table`.
-COMPATIBILITY_COLUMNS: Final = ("offered", "needed", "kind", "reason_en", "reason_nl")
+COMPATIBILITY_COLUMNS: Final = ("offered", "needed", "kind", "reason_en", "reason_nl", "source")
+#: Columns of :func:`reach_table`.
+REACH_COLUMNS: Final = ("ewc_code", "hazardous", "category", "supplies", "refused")
+_REACH_KINDS: Final = ("hazardous", "need_only", "group", "traded_as_itself", "no_practice")
 
 _KEY_RE: Final = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 
@@ -196,7 +233,9 @@ class Rule:
     """Why an offered category can meet a needed one.
 
     ``kind`` is ``"same"``, ``"parent_child"`` or ``"substitution"``; the reasons are
-    one short sentence each, shown to users next to a proposed match.
+    one short sentence each, shown to users next to a proposed match. ``source`` cites
+    the practice, standard or law a substitution rests on (empty for ``same`` and
+    ``parent_child``).
     """
 
     offered: str
@@ -204,6 +243,7 @@ class Rule:
     kind: RuleKind
     reason_en: str
     reason_nl: str
+    source: str = ""
 
     def reason(self, lang: Lang = "nl") -> str:
         """Return the reason in ``lang`` (``"nl"`` or ``"en"``)."""
@@ -211,12 +251,52 @@ class Rule:
         return self.reason_nl if lang == "nl" else self.reason_en
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """Why the law forbids an offered category to meet a needed one.
+
+    Read from ``taxonomy_refusals.csv``; ``source`` names the article of law. A refusal
+    on an offered category also covers its descendants unless a nearer rule allows
+    the pair (Category 3 animal by-products may become pet food; animal by-products
+    in general may not).
+    """
+
+    offered: str
+    needed: str
+    reason_en: str
+    reason_nl: str
+    source: str
+
+    def reason(self, lang: Lang = "nl") -> str:
+        """Return the reason in ``lang`` (``"nl"`` or ``"en"``)."""
+        _check_lang(lang)
+        return self.reason_nl if lang == "nl" else self.reason_en
+
+
+@dataclass(frozen=True)
+class ReachException:
+    """Why a category supplies no need category other than itself and its ancestors.
+
+    ``kind`` is ``"hazardous"`` (only the same category, by law), ``"need_only"``
+    (nobody offers it; it exists as a need), ``"group"`` (a top-level group: a general
+    offer promises nothing specific), ``"traded_as_itself"`` (buyers ask for it under
+    its own key) or ``"no_practice"`` (no recognised use the taxonomy could name).
+    """
+
+    key: str
+    kind: ReachKind
+    reason_en: str
+    reason_nl: str
+
+
 # ------------------------------------------------------------------------------ data
 # The tables live in flows/data/ (reviewable CSV; provenance in flows/data/README.md):
 # taxonomy_categories.csv (the tree, names, units, density hints with their sources,
-# explicit EWC codes), taxonomy_ewc_rules.csv (sub-chapter, chapter and hazardous
-# fallback rules) and taxonomy_substitutions.csv (substitutions with NL/EN reasons).
-_EWC_RULE_LEVELS: Final = ("subchapter", "chapter", "hazardous_fallback")
+# explicit EWC codes), taxonomy_ewc_rules.csv (sub-chapter, chapter and hazard
+# fallback rules), taxonomy_substitutions.csv (substitutions with NL/EN reasons and the
+# practice they rest on), taxonomy_refusals.csv (legal prohibitions with the article)
+# and taxonomy_reach_exceptions.csv (categories that supply no other need, and why).
+_EWC_RULE_LEVELS: Final = ("subchapter", "chapter", "hazardous_fallback", "nonhazardous_fallback")
 
 
 def _read_rows(name: str) -> list[dict[str, str]]:
@@ -270,9 +350,39 @@ def _load_ewc_rules() -> Mapping[str, Mapping[str, str]]:
 def _load_substitutions() -> tuple[Rule, ...]:
     """Read ``taxonomy_substitutions.csv``: one substitution with its reasons per row."""
     return tuple(
-        Rule(row["offered"], row["needed"], "substitution", row["reason_en"], row["reason_nl"])
+        Rule(
+            row["offered"],
+            row["needed"],
+            "substitution",
+            row["reason_en"],
+            row["reason_nl"],
+            row["source"],
+        )
         for row in _read_rows("taxonomy_substitutions.csv")
     )
+
+
+@cache
+def _load_refusals() -> tuple[Refusal, ...]:
+    """Read ``taxonomy_refusals.csv``: one legal prohibition with its article per row."""
+    return tuple(
+        Refusal(row["offered"], row["needed"], row["reason_en"], row["reason_nl"], row["source"])
+        for row in _read_rows("taxonomy_refusals.csv")
+    )
+
+
+@cache
+def _load_reach_exceptions() -> tuple[ReachException, ...]:
+    """Read ``taxonomy_reach_exceptions.csv``: categories that reach no other need."""
+    exceptions: list[ReachException] = []
+    for row in _read_rows("taxonomy_reach_exceptions.csv"):
+        key, kind = row["key"], row["kind"]
+        if kind not in _REACH_KINDS:
+            raise AssertionError(f"reach exception {key!r}: kind {kind!r} not in {_REACH_KINDS}")
+        exceptions.append(
+            ReachException(key, cast(ReachKind, kind), row["reason_en"], row["reason_nl"])
+        )
+    return tuple(exceptions)
 
 
 _CATEGORY_LIST: Final[tuple[Category, ...]] = _load_categories()
@@ -293,10 +403,27 @@ CHAPTER_RULES: Final[Mapping[str, str]] = _load_ewc_rules()["chapter"]
 HAZARDOUS_FALLBACK: Final[Mapping[str, str]] = _load_ewc_rules()["hazardous_fallback"]
 _DEFAULT_HAZARDOUS: Final = "other.hazardous"
 
+#: Top-level key -> non-hazardous category for non-hazardous entries (mirror entries)
+#: that a rule would otherwise put in a hazardous category of that branch; default ``other``.
+NONHAZARDOUS_FALLBACK: Final[Mapping[str, str]] = _load_ewc_rules()["nonhazardous_fallback"]
+_DEFAULT_NONHAZARDOUS: Final = "other"
+
 #: Explicit substitutions, each with its physical reason.
 RULES: Final[tuple[Rule, ...]] = _load_substitutions()
 _RULES_BY_PAIR: Final[Mapping[tuple[str, str], Rule]] = MappingProxyType(
     {(rule.offered, rule.needed): rule for rule in RULES}
+)
+
+#: Legal prohibitions (animal by-products and feed law), each with its article.
+REFUSALS: Final[tuple[Refusal, ...]] = _load_refusals()
+_REFUSALS_BY_PAIR: Final[Mapping[tuple[str, str], Refusal]] = MappingProxyType(
+    {(row.offered, row.needed): row for row in REFUSALS}
+)
+
+#: Categories that supply no need category other than themselves and their ancestors,
+#: by key, each with the reason (see :func:`reach`).
+REACH_EXCEPTIONS: Final[Mapping[str, ReachException]] = MappingProxyType(
+    {exc.key: exc for exc in _load_reach_exceptions()}
 )
 
 
@@ -335,6 +462,9 @@ def _check_definitions() -> None:
     for fallback in (*HAZARDOUS_FALLBACK.values(), _DEFAULT_HAZARDOUS):
         if fallback not in seen or not CATEGORIES[fallback].hazardous:
             problems.append(f"hazardous fallback {fallback!r} must be a hazardous category")
+    for fallback in (*NONHAZARDOUS_FALLBACK.values(), _DEFAULT_NONHAZARDOUS):
+        if fallback not in seen or CATEGORIES[fallback].hazardous:
+            problems.append(f"non-hazardous fallback {fallback!r} must be a non-hazardous category")
     if len(_RULES_BY_PAIR) != len(RULES):
         problems.append("RULES holds the same (offered, needed) pair twice")
     for rule in RULES:
@@ -348,6 +478,23 @@ def _check_definitions() -> None:
             problems.append(f"rule {ends} is already a same or parent_child match")
         if not (rule.reason_en.strip() and rule.reason_nl.strip()):
             problems.append(f"rule {ends} needs a reason in both languages")
+        if not rule.source.strip():
+            problems.append(f"rule {ends} needs a source (the practice, standard or law)")
+    if len(_REFUSALS_BY_PAIR) != len(REFUSALS):
+        problems.append("REFUSALS holds the same (offered, needed) pair twice")
+    for refusal in REFUSALS:
+        ends = (refusal.offered, refusal.needed)
+        if any(key not in seen for key in ends):
+            problems.append(f"refusal {ends}: unknown category")
+        elif ends in _RULES_BY_PAIR:
+            problems.append(f"refusal {ends} contradicts a substitution rule")
+        if not (refusal.reason_en.strip() and refusal.reason_nl.strip() and refusal.source.strip()):
+            problems.append(f"refusal {ends} needs a reason in both languages and a source")
+    for exc in REACH_EXCEPTIONS.values():
+        if exc.key not in seen:
+            problems.append(f"reach exception {exc.key!r}: unknown category")
+        if not (exc.reason_en.strip() and exc.reason_nl.strip()):
+            problems.append(f"reach exception {exc.key!r} needs a reason in both languages")
     if problems:
         raise AssertionError("taxonomy definitions are inconsistent:\n" + "\n".join(problems))
 
@@ -391,7 +538,8 @@ def category(key: str) -> Category:
     Traceback (most recent call last):
     ...
     flows.errors.UnknownCategory: category 'gypsum' is not in the taxonomy; did you mean \
-'minerals.gypsum', 'minerals.gypsum_fgd'? (python -m flows taxonomy lists every key)
+'minerals.gypsum', 'minerals.gypsum_fgd', 'minerals.gypsum_chemical'? (python -m flows \
+taxonomy lists every key)
     """
     if isinstance(key, str) and key in CATEGORIES:
         return CATEGORIES[key]
@@ -502,6 +650,10 @@ def _mapping() -> pd.Series:
             if code in explicit:
                 problems.append(f"hazardous EWC code {code} is listed by non-hazardous {key!r}")
             key = HAZARDOUS_FALLBACK.get(key.split(".", 1)[0], _DEFAULT_HAZARDOUS)
+        elif not hazardous and CATEGORIES[key].hazardous:
+            if code in explicit:
+                problems.append(f"non-hazardous EWC code {code} is listed by hazardous {key!r}")
+            key = NONHAZARDOUS_FALLBACK.get(key.split(".", 1)[0], _DEFAULT_NONHAZARDOUS)
         keys.append(key)
     if problems:
         raise AssertionError("EWC mapping is inconsistent:\n" + "\n".join(problems))
@@ -546,7 +698,7 @@ def ewc_codes_for(key: str, *, include_descendants: bool = False) -> tuple[str, 
     >>> ewc_codes_for("minerals.gypsum_fgd")
     ('10 01 05', '10 01 07')
     >>> len(ewc_codes_for("metals", include_descendants=True))
-    26
+    31
     """
     keys = descendants(key) if include_descendants else (category(key).key,)
     mapping = _mapping()
@@ -591,16 +743,115 @@ def match_rule(offered_key: str, needed_key: str) -> Rule | None:
             f"{offered.name_nl} valt onder {needed.name_nl}",
         )
     for source in (offered.key, *lineage):
+        if (source, needed.key) in _REFUSALS_BY_PAIR:
+            return None
         rule = _RULES_BY_PAIR.get((source, needed.key))
         if rule is not None:
             return rule if source == offered.key else replace(rule, offered=offered.key)
     return None
 
 
+def refusal(offered_key: str, needed_key: str) -> Refusal | None:
+    """Return the legal prohibition that keeps ``offered_key`` from ``needed_key``, if any.
+
+    A refusal on the offered category or its nearest ancestor applies unless a rule on
+    a nearer category allows the pair: Category 3 animal by-products may become pet
+    food, animal by-products in general may not. The returned refusal names
+    ``offered_key`` and keeps the reasons and the source of the row it comes from.
+    Hazard is not a refusal here: hazardous categories simply only match themselves.
+
+    Raises
+    ------
+    UnknownCategory
+        If either key is not a category.
+
+    Examples
+    --------
+    >>> refusal("organics.biowaste", "organics.animal_feed").source
+    'Reg. (EC) No 1069/2009 Art. 11(1)(b); Reg. (EC) No 767/2009 Annex III'
+    >>> refusal("organics.animal_by_products.category3", "organics.pet_food") is None
+    True
+    >>> refusal("organics.animal_by_products.category3", "organics.animal_feed").offered
+    'organics.animal_by_products.category3'
+    """
+    offered, needed = category(offered_key), category(needed_key)
+    for source in (offered.key, *ancestors(offered.key)):
+        if (source, needed.key) in _RULES_BY_PAIR:
+            return None
+        found = _REFUSALS_BY_PAIR.get((source, needed.key))
+        if found is not None:
+            return found if source == offered.key else replace(found, offered=offered.key)
+    return None
+
+
+def reach(key: str) -> tuple[str, ...]:
+    """Return the need categories an offer of ``key`` can supply, in display order.
+
+    Every ``needed`` for which :func:`match_rule` gives a rule: the category itself,
+    its ancestors in the same unit family and the targets of substitutions. Every
+    category supplies some need other than itself and its ancestors, except those
+    in :data:`REACH_EXCEPTIONS`, which say why.
+
+    Examples
+    --------
+    >>> reach("minerals.mill_scale")
+    ('minerals', 'minerals.mill_scale', 'minerals.cement_kiln')
+    """
+    return _reach()[category(key).key]
+
+
+@cache
+def _reach() -> Mapping[str, tuple[str, ...]]:
+    table = _compatibility()
+    order = {key: i for i, key in enumerate(CATEGORIES)}
+    grouped: dict[str, list[str]] = {key: [] for key in CATEGORIES}
+    for offered, needed in zip(table["offered"], table["needed"], strict=True):
+        grouped[offered].append(needed)
+    return MappingProxyType(
+        {key: tuple(sorted(needs, key=order.__getitem__)) for key, needs in grouped.items()}
+    )
+
+
+def reach_table() -> pd.DataFrame:
+    """Return, for every EWC code, its category and the need categories it can supply.
+
+    Columns are :data:`REACH_COLUMNS`: ``ewc_code`` (canonical), ``hazardous``
+    (``"yes"``/``"no"``), ``category``, ``supplies`` (the keys of :func:`reach`
+    joined by ``"; "``) and ``refused`` (the need categories the law forbids it to
+    supply, see :func:`refusal`). A reviewed snapshot lives in
+    ``docs/taxonomy-reach.csv``; ``python -m flows taxonomy --reach`` prints the table
+    as CSV.
+
+    Examples
+    --------
+    >>> table = reach_table().set_index("ewc_code")
+    >>> table.loc["10 02 10", "supplies"]
+    'minerals; minerals.mill_scale; minerals.cement_kiln'
+    >>> table.loc["20 01 08", "refused"]
+    'organics.animal_feed; organics.pet_food'
+    """
+    mapping = _mapping()
+    hazardous = ewc_table()["hazardous"]
+    refused = {
+        key: "; ".join(n for n in CATEGORIES if refusal(key, n) is not None) for key in CATEGORIES
+    }
+    rows = [
+        (
+            str(code),
+            "yes" if bool(hazardous[code]) else "no",
+            key,
+            "; ".join(_reach()[key]),
+            refused[key],
+        )
+        for code, key in mapping.items()
+    ]
+    return pd.DataFrame(rows, columns=list(REACH_COLUMNS), dtype=str)
+
+
 @cache
 def _compatibility() -> pd.DataFrame:
     rows = [
-        (rule.offered, rule.needed, rule.kind, rule.reason_en, rule.reason_nl)
+        (rule.offered, rule.needed, rule.kind, rule.reason_en, rule.reason_nl, rule.source)
         for rule in _all_matches()
     ]
     return pd.DataFrame(rows, columns=list(COMPATIBILITY_COLUMNS), dtype=str)
@@ -644,6 +895,7 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "ewc": "EWC",
             "hazardous": "gevaarlijk",
             "rules": "Vervangingsregels",
+            "refusals": "Wettelijke weigeringen",
             "semantics": (
                 "Een aanbod past bij een vraag als de categorie gelijk is, als het aanbod "
                 "onder de gevraagde categorie valt (ouder-kind), of via een regel hieronder.\n"
@@ -659,6 +911,7 @@ _LABELS: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType(
             "ewc": "EWC",
             "hazardous": "hazardous",
             "rules": "Substitution rules",
+            "refusals": "Legal refusals",
             "semantics": (
                 "An offer meets a need when the category is the same, when the offer is a "
                 "kind of the needed category (parent-child), or through a rule below.\n"
@@ -708,6 +961,10 @@ def format_taxonomy(*, lang: Lang = "nl") -> str:
     for rule in RULES:
         pair = f"{rule.offered} -> {rule.needed}"
         lines.append(f"{pair:<{width}}  {rule.reason(lang)}")
+    lines += ["", labels["refusals"], ""]
+    for refused in REFUSALS:
+        pair = f"{refused.offered} -x {refused.needed}"
+        lines.append(f"{pair:<{width}}  {refused.reason(lang)} ({refused.source})")
     return "\n".join(lines) + "\n"
 
 

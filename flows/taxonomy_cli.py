@@ -2,7 +2,11 @@
 
 Plain text by default (headings in ``--lang``, names in both languages); ``--json``
 prints one machine-readable document with both languages, for scripts and for
-checking the taxonomy into other tools.
+checking the taxonomy into other tools; ``--reach`` prints, as CSV, every EWC code
+with its category, the need categories it can supply and those the law refuses (animal
+by-products and feed law): the table whose reviewed
+snapshot is ``docs/taxonomy-reach.csv``
+(``python -m flows taxonomy --reach > docs/taxonomy-reach.csv`` regenerates it).
 """
 
 from __future__ import annotations
@@ -12,17 +16,38 @@ from typing import Any
 
 import click
 
-from flows.taxonomy import CATEGORIES, RULES, ewc_mapping, format_taxonomy
+from flows.taxonomy import (
+    CATEGORIES,
+    REACH_EXCEPTIONS,
+    REFUSALS,
+    RULES,
+    ewc_mapping,
+    format_taxonomy,
+    reach_table,
+)
 
-__all__ = ["taxonomy_as_dict", "taxonomy_command"]
+__all__ = ["reach_csv", "taxonomy_as_dict", "taxonomy_command"]
+
+
+def reach_csv() -> str:
+    """Return :func:`flows.taxonomy.reach_table` as CSV text (``\\n`` line ends).
+
+    Examples
+    --------
+    >>> reach_csv().splitlines()[0]
+    'ewc_code,hazardous,category,supplies,refused'
+    """
+    return str(reach_table().to_csv(index=False, lineterminator="\n"))
 
 
 def taxonomy_as_dict() -> dict[str, Any]:
-    """Return the taxonomy as plain data: ``{"categories": [...], "rules": [...]}``.
+    """Return the taxonomy as plain data: categories, rules and legal refusals.
 
-    Each category carries its key, parent, both names, default unit and family,
-    density and piece-mass hints, the hazardous flag, its explicitly listed EWC codes
-    and ``ewc_count``, the number of list entries that map to it.
+    ``{"categories": [...], "rules": [...], "refusals": [...]}``. Each category carries
+    its key, parent, both names, default unit and family, density and piece-mass
+    hints, the hazardous flag, its explicitly listed EWC codes, ``ewc_count`` (the
+    number of list entries that map to it) and ``reach_exception`` (why it supplies no
+    other need, or ``None``). Rules and refusals carry their reasons and source.
 
     Examples
     --------
@@ -45,6 +70,11 @@ def taxonomy_as_dict() -> dict[str, Any]:
             "description_en": cat.description_en,
             "ewc_codes": list(cat.ewc_codes),
             "ewc_count": int(counts.get(cat.key, 0)),
+            "reach_exception": (
+                {"kind": exc.kind, "reason_en": exc.reason_en, "reason_nl": exc.reason_nl}
+                if (exc := REACH_EXCEPTIONS.get(cat.key)) is not None
+                else None
+            ),
         }
         for cat in CATEGORIES.values()
     ]
@@ -55,10 +85,21 @@ def taxonomy_as_dict() -> dict[str, Any]:
             "kind": rule.kind,
             "reason_en": rule.reason_en,
             "reason_nl": rule.reason_nl,
+            "source": rule.source,
         }
         for rule in RULES
     ]
-    return {"categories": categories, "rules": rules}
+    refusals = [
+        {
+            "offered": refusal.offered,
+            "needed": refusal.needed,
+            "reason_en": refusal.reason_en,
+            "reason_nl": refusal.reason_nl,
+            "source": refusal.source,
+        }
+        for refusal in REFUSALS
+    ]
+    return {"categories": categories, "rules": rules, "refusals": refusals}
 
 
 @click.command(name="taxonomy")
@@ -70,9 +111,20 @@ def taxonomy_as_dict() -> dict[str, Any]:
     help="Language of headings and rule reasons (names are shown in both).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON instead.")
-def taxonomy_command(lang: str, as_json: bool) -> None:
+@click.option(
+    "--reach",
+    "as_reach",
+    is_flag=True,
+    help="Print every EWC code with its category, the need categories it can supply and "
+    "those the law refuses (CSV; the snapshot is docs/taxonomy-reach.csv).",
+)
+def taxonomy_command(lang: str, as_json: bool, as_reach: bool) -> None:
     """List material categories, their EWC codes and the substitution rules."""
-    if as_json:
+    if as_json and as_reach:
+        raise click.UsageError("--json and --reach print different tables; choose one")
+    if as_reach:
+        click.echo(reach_csv(), nl=False)
+    elif as_json:
         click.echo(json.dumps(taxonomy_as_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(format_taxonomy(lang="en" if lang == "en" else "nl"), nl=False)

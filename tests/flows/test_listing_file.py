@@ -492,7 +492,8 @@ BAD_CELLS: list[tuple[str, dict[str, str], str, str]] = [
         {"material": "gypsum"},
         "material",
         "material 'gypsum' is not in the taxonomy; did you mean 'minerals.gypsum', "
-        "'minerals.gypsum_fgd'? (python -m flows taxonomy lists every key)",
+        "'minerals.gypsum_fgd', 'minerals.gypsum_chemical'? "
+        "(python -m flows taxonomy lists every key)",
     ),
     (
         "offer",

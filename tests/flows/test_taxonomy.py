@@ -328,7 +328,7 @@ def test_compatible_pairs_match_with_the_expected_kind(
         ("sludges.hazardous", "sludges"),
         ("organics.animal_by_products", "organics.animal_feed"),  # feed ban
         ("organics.biowaste", "organics.animal_feed"),  # catering waste may not be fed
-        ("packaging.pallets", "organics.biomass_fuel"),  # rules do not chain
+        ("minerals.furnace_slag", "minerals.fill"),  # rules do not chain (via aggregates)
         ("energy.co2_gas", "energy"),  # tonnes of CO2 are not MWh
         ("energy.heat_low_temperature", "energy.heat"),
         ("glass", "minerals.aggregates"),
@@ -463,9 +463,10 @@ def test_the_cli_prints_json_that_parses_and_counts_every_code_once() -> None:
     assert [c["key"] for c in data["categories"]] == list(CATEGORIES)
     assert sum(c["ewc_count"] for c in data["categories"]) == 842
     gypsum = next(c for c in data["categories"] if c["key"] == "minerals.gypsum")
-    assert gypsum["name_nl"] == "Gips" and gypsum["ewc_codes"] == ["17 08 02"]
+    assert gypsum["name_nl"] == "Gips" and gypsum["ewc_codes"] == ["17 08 02", "10 12 06"]
     assert len(data["rules"]) == len(RULES)
-    assert {"offered", "needed", "kind", "reason_en", "reason_nl"} == set(data["rules"][0])
+    rule_keys = {"offered", "needed", "kind", "reason_en", "reason_nl", "source"}
+    assert set(data["rules"][0]) == rule_keys
 
 
 def test_the_cli_refuses_an_unknown_language() -> None:
