@@ -25,6 +25,24 @@ from marketplace.accounts.models import Organisation
 from marketplace.errors import InvalidInput
 from marketplace.listings.limits import LIMITS, check_listing_limits
 
+#: Form fields stored as given (after the rules), for both kinds.
+_COMMON_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "material",
+    "quantity",
+    "unit",
+    "frequency",
+    "available_from",
+    "available_until",
+    "visibility",
+)
+#: Form fields of one kind only (the listing rules refuse them on the other).
+_KIND_FIELDS = ("max_distance_km", "current_route", "current_source", "current_source_km")
+#: The form's own fields: the listing file has no price.
+_PRICE_FIELDS = ("price_terms", "price_eur_per_unit")
+
 
 def _messages() -> dict[tuple[str | None, str | None], Any]:
     """(column, problem code) -> the form's message; ``None`` matches any column or code."""
@@ -70,25 +88,7 @@ def _rules_record(data: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
     kind = data.get("kind")
     accepted = data.get("accepted_ewc_codes")
     codes_field = "accepted_ewc_codes" if kind == "need" and accepted else "ewc_code"
-    record = {
-        column: data.get(column)
-        for column in (
-            "kind",
-            "title",
-            "description",
-            "material",
-            "quantity",
-            "unit",
-            "frequency",
-            "available_from",
-            "available_until",
-            "max_distance_km",
-            "current_route",
-            "current_source",
-            "current_source_km",
-            "visibility",
-        )
-    }
+    record = {column: data.get(column) for column in (*_COMMON_FIELDS, *_KIND_FIELDS)}
     codes = data.get(codes_field)
     if isinstance(codes, str):
         codes = codes.replace(",", ";")
@@ -130,23 +130,7 @@ def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict
             _("The price cannot be negative; choose 'paid to take' instead."),
         )
 
-    values: dict[str, Any] = {
-        k: data.get(k)
-        for k in (
-            "kind",
-            "title",
-            "description",
-            "material",
-            "quantity",
-            "unit",
-            "frequency",
-            "available_from",
-            "available_until",
-            "price_terms",
-            "price_eur_per_unit",
-            "visibility",
-        )
-    }
+    values: dict[str, Any] = {name: data.get(name) for name in (*_COMMON_FIELDS, *_PRICE_FIELDS)}
     values["title"] = (values["title"] or "").strip()
     values["description"] = (values.get("description") or "").strip() or None
     if values.get("quantity") is not None:
