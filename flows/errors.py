@@ -33,14 +33,28 @@ class Problem:
 
     ``row`` is the 1-based data row as a spreadsheet user counts it (header is row 1,
     so the first data row is 2) or ``None`` for a problem with the file as a whole.
+    ``code`` names the kind of problem (``"required"``, ``"too_large"``...; see
+    :data:`flows.listing_file.rules.PROBLEM_CODES`) and ``value`` the offending value, so
+    that a caller can put the problem in its own words and language; the ``message``
+    is the English text for files and the command line.
     """
 
-    __slots__ = ("column", "message", "row")
+    __slots__ = ("code", "column", "message", "row", "value")
 
-    def __init__(self, message: str, *, row: int | None = None, column: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        row: int | None = None,
+        column: str | None = None,
+        code: str | None = None,
+        value: str | None = None,
+    ) -> None:
         self.message = message
         self.row = row
         self.column = column
+        self.code = code
+        self.value = value
 
     def __str__(self) -> str:
         where = []

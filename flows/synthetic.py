@@ -93,6 +93,7 @@ from flows.schema import (
     DEFAULT_TRANSPORT_MODE,
     FREQUENCIES,
     UNITS,
+    needs_ewc_code,
 )
 
 __all__ = [
@@ -380,8 +381,6 @@ _START_SPREAD_DAYS: Final = 120
 
 # SBI 2008 codes as CBS writes them: class "10.71" or subclass "01.41.1".
 _SBI_SHAPE: Final = re.compile(r"[0-9]{2}\.[0-9]{2}(\.[0-9])?")
-# Energy and water are not waste: their listings carry no EWC code.
-_CODELESS_ROOTS: Final = frozenset({"energy", "water"})
 
 
 # -- flattened tables (built once) ---------------------------------------------------------
@@ -493,7 +492,7 @@ def _table_problems() -> list[str]:
                         f"meet a need for {t.material!r}"
                     )
             if t.kind == "offer":
-                if len(t.ewc_codes) == 0 and t.material.split(".")[0] not in _CODELESS_ROOTS:
+                if len(t.ewc_codes) == 0 and needs_ewc_code(t.material):
                     problems.append(f"{at}: an offer of {t.material!r} needs an EWC code")
                 routes = [r for r, _ in t.routes]
                 if not routes or any(r not in CURRENT_ROUTES for r in routes):

@@ -43,3 +43,22 @@ def test_no_code_reads_the_shared_folder_at_run_time() -> None:
         if "../shared" in path.read_text(encoding="utf-8")
     ]
     assert offenders == []
+
+
+def test_no_view_is_longer_than_30_lines() -> None:
+    """Views parse, call a service, commit once and render; the rest lives in services."""
+    import ast
+
+    long_views = []
+    for path in (ROOT / "marketplace").rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            routed = isinstance(node, ast.FunctionDef) and any(
+                isinstance(d, ast.Call)
+                and isinstance(d.func, ast.Attribute)
+                and d.func.attr in ("get", "post", "route")
+                for d in node.decorator_list
+            )
+            if routed and node.end_lineno - node.lineno + 1 > 30:  # type: ignore[operator]
+                long_views.append(f"{path.relative_to(ROOT)}:{node.name}")
+    assert long_views == []

@@ -34,6 +34,7 @@ def parse_listings(
     allow_missing_location: bool = False,
     default_max_distance_km: float | None = None,
     today: date | None = None,
+    limits: bool = False,
 ) -> pd.DataFrame:
     """Validate a raw listing frame and return the canonical typed frame.
 
@@ -58,6 +59,9 @@ def parse_listings(
     today
         When given, a listing whose ``available_until`` is before ``today`` is refused.
         ``None`` skips the check, so that archived files and fixtures stay valid.
+    limits
+        Hold quantities and distances to :data:`~flows.listing_file.rules.LIMITS` (the
+        marketplace's import does; files for ``python -m flows`` may hold any number).
 
     Returns
     -------
@@ -136,6 +140,7 @@ def parse_listings(
             default_max_distance_km=default_max_distance_km,
             today=today,
             geocode=False,
+            limits=limits,
         )
         records.append(record)
         problems += row_problems

@@ -56,18 +56,26 @@ from flows.schema import (
     TRANSPORT_MODES,
     UNITS,
     VISIBILITIES,
+    needs_ewc_code,
 )
-from flows.taxonomy import category, category_for_ewc, is_category, root
+from flows.taxonomy import category, category_for_ewc, is_category
 from geo.errors import GeoError
 from geo.geocode import geocode_postcodes, normalise_postcode
 
 __all__ = [
+    "LIMITS",
     "MAX_DESCRIPTION_CHARS",
+    "MAX_DISTANCE_KM",
+    "MAX_PRICE_EUR_PER_UNIT",
+    "MAX_QUANTITY_PER_UNIT",
     "MAX_REF_CHARS",
     "MAX_TITLE_CHARS",
     "NL_LAT_RANGE",
     "NL_LON_RANGE",
+    "PROBLEM_CODES",
+    "check_limits",
     "check_listing",
+    "within_limit",
 ]
 
 MAX_REF_CHARS: Final = 100
@@ -77,6 +85,94 @@ MAX_DESCRIPTION_CHARS: Final = 5000
 #: and projected (RD metres) coordinates.
 NL_LON_RANGE: Final = (3.2, 7.3)
 NL_LAT_RANGE: Final = (50.7, 53.6)
+
+# Upper limits. Nothing on a regional marketplace comes near them, but without them a
+# single listing of ``1e308`` tonnes (or a price that overflows to infinity) stops the
+# engine for the whole region: the allocation cannot scale such numbers to integers.
+# They hold per unit of the listing (t, kg, m3, MWh or pieces) and per period of its
+# frequency, so a firm with more than 10,000,000 kg chooses tonnes instead.
+#: The largest quantity of a listing, per unit of the listing and per period.
+MAX_QUANTITY_PER_UNIT: Final = 10_000_000.0
+#: The largest price, in EUR per unit of the listing.
+MAX_PRICE_EUR_PER_UNIT: Final = 1_000_000.0
+#: The largest distance a listing may name (maximum transport, current supplier).
+MAX_DISTANCE_KM: Final = 1_000.0
+#: Field -> its largest allowed value.
+LIMITS: Final[Mapping[str, float]] = {
+    "quantity": MAX_QUANTITY_PER_UNIT,
+    "price_eur_per_unit": MAX_PRICE_EUR_PER_UNIT,
+    "max_distance_km": MAX_DISTANCE_KM,
+    "current_source_km": MAX_DISTANCE_KM,
+}
+
+#: The ``code`` of every problem :func:`check_listing` reports, for callers that word
+#: problems themselves (the web form, in the user's language).
+PROBLEM_CODES: Final = frozenset(
+    {
+        "required",
+        "control_character",
+        "too_long",
+        "not_allowed",
+        "not_a_number",
+        "not_positive",
+        "negative",
+        "too_large",
+        "not_a_date",
+        "window_order",
+        "expired",
+        "offer_only",
+        "need_only",
+        "unknown_material",
+        "ewc_several",
+        "ewc_invalid",
+        "ewc_required",
+        "postcode_invalid",
+        "postcode_unknown",
+        "swapped",
+        "outside",
+    }
+)
+
+
+def within_limit(value: object, limit: float) -> bool:
+    """Whether ``value`` is a finite number no larger than ``limit`` (no lower bound).
+
+    >>> within_limit(1e7, MAX_QUANTITY_PER_UNIT), within_limit(float("inf"), 1.0)
+    (True, False)
+    >>> within_limit("abc", 1.0)
+    False
+    """
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, ArithmeticError):
+        # "abc", or Decimal("sNaN"), which refuses to become a float.
+        return False
+    return math.isfinite(number) and number <= limit
+
+
+def check_limits(values: Mapping[str, object], *, row: int | None = None) -> list[Problem]:
+    """A problem for every number of :data:`LIMITS` in ``values`` that is not finite or too large.
+
+    ``values`` holds typed values (a form's data, an import row); missing and ``None``
+    fields are skipped, lower bounds are :func:`check_listing`'s business.
+
+    >>> [p.column for p in check_limits({"quantity": 1e308, "max_distance_km": float("nan")})]
+    ['quantity', 'max_distance_km']
+    >>> check_limits({"quantity": 25.0, "price_eur_per_unit": None})
+    []
+    """
+    return [
+        Problem(
+            f"{column} {value!r} must be a number of at most {limit:,.0f}",
+            row=row,
+            column=column,
+            code="too_large",
+            value=str(value),
+        )
+        for column, limit in LIMITS.items()
+        if (value := values.get(column)) is not None and not within_limit(value, limit)
+    ]
+
 
 #: Columns that belong to one kind only.
 _KIND_OF_COLUMN: Final = {
@@ -132,10 +228,12 @@ def check_listing(
     *,
     row: int | None = None,
     require_organisation: bool = False,
+    require_ref: bool = True,
     allow_missing_location: bool = False,
     default_max_distance_km: float | None = None,
     today: date | None = None,
     geocode: bool = True,
+    limits: bool = False,
 ) -> tuple[dict[str, Any], list[Problem]]:
     """Validate and normalise one listing; return it with every problem found.
 
@@ -150,6 +248,12 @@ def check_listing(
         The spreadsheet row, put on every problem and on the record (``None`` for a form).
     require_organisation, allow_missing_location, default_max_distance_km, today
         As for :func:`~flows.listing_file.parse_listings`.
+    require_ref
+        Whether the firm's own ``ref`` must be given (a file row needs one; a form gives
+        none, the app assigns it).
+    limits
+        Hold ``quantity``, ``max_distance_km`` and ``current_source_km`` to :data:`LIMITS`
+        (the marketplace does; the file format and ``python -m flows`` take any number).
     geocode
         Look up ``lat``/``lon`` of a listing located by postcode alone (a postcode that is
         not known is then a problem). ``False`` leaves them NaN for the caller to look up
@@ -167,13 +271,14 @@ def check_listing(
     """
     options = _options(
         require_organisation=require_organisation,
+        require_ref=require_ref,
         allow_missing_location=allow_missing_location,
         default_max_distance_km=default_max_distance_km,
         today=today,
     )
     problems: list[Problem] = []
     cells = _record_cells(record, row=row, problems=problems)
-    checked = _parse_row(_Row(cells, row, problems), options)
+    checked = _parse_row(_Row(cells, row, problems, limits=limits), options)
     if geocode and _wants_geocoding(cells, checked):
         _geocode([checked], problems)
     problems.sort(key=lambda p: _COLUMN_ORDER.get(p.column or "", -1))
@@ -214,7 +319,9 @@ def _geocode(records: list[dict[str, Any]], problems: list[Problem]) -> None:
         records, located["lat"], located["lon"], located["error"], strict=True
     ):
         if isinstance(error, str) and error:
-            problems.append(Problem(error, row=record["row"], column="postcode"))
+            problems.append(
+                Problem(error, row=record["row"], column="postcode", code="postcode_unknown")
+            )
         else:
             record["lat"], record["lon"] = float(lat), float(lon)
 
@@ -232,6 +339,7 @@ def _allowed(canonical: Sequence[str], aliases: Mapping[str, str]) -> str:
 @dataclass(frozen=True)
 class _Options:
     require_organisation: bool
+    require_ref: bool
     allow_missing_location: bool
     default_max_distance_km: float | None
     today: date | None
@@ -240,6 +348,7 @@ class _Options:
 def _options(
     *,
     require_organisation: bool,
+    require_ref: bool = True,
     allow_missing_location: bool,
     default_max_distance_km: float | None,
     today: date | None,
@@ -252,6 +361,7 @@ def _options(
         )
     return _Options(
         require_organisation=require_organisation,
+        require_ref=require_ref,
         allow_missing_location=allow_missing_location,
         default_max_distance_km=default_max_distance_km,
         today=today,
@@ -262,20 +372,30 @@ class _Row:
     """The cells of one row and the problems found in them (at most one per cell)."""
 
     def __init__(
-        self, cells: Mapping[str, str], number: int | None, problems: list[Problem]
+        self,
+        cells: Mapping[str, str],
+        number: int | None,
+        problems: list[Problem],
+        *,
+        limits: bool = False,
     ) -> None:
         self.cells = cells
         self.row_number = number
         self.problems = problems
+        #: Hold numbers to :data:`LIMITS`.
+        self.limits = limits
 
     def text(self, column: str) -> str:
         return self.cells.get(column, "").strip()
 
-    def fail(self, column: str, message: str) -> None:
-        self.problems.append(Problem(message, row=self.row_number, column=column))
+    def fail(self, column: str, message: str, code: str, *, value: str | None = None) -> None:
+        self.problems.append(
+            Problem(message, row=self.row_number, column=column, code=code, value=value)
+        )
 
-    def bad(self, column: str, reason: str) -> None:
-        self.fail(column, f"{column} {self.text(column)!r} {reason}")
+    def bad(self, column: str, reason: str, code: str) -> None:
+        text = self.text(column)
+        self.fail(column, f"{column} {text!r} {reason}", code, value=text)
 
     def line(self, column: str, *, required: bool, max_chars: int | None = None) -> str | None:
         """Single-line text: runs of white space (tabs, line breaks) become one space."""
@@ -292,16 +412,21 @@ class _Row:
     ) -> str | None:
         if not text:
             if required:
-                self.fail(column, f"{column} is empty; every listing needs one")
+                self.fail(column, f"{column} is empty; every listing needs one", "required")
             return None
         bad_char = _control_character(text)
         if bad_char:
-            self.fail(column, f"{column} contains the control character {bad_char}; remove it")
+            self.fail(
+                column,
+                f"{column} contains the control character {bad_char}; remove it",
+                "control_character",
+            )
             return None
         if max_chars is not None and len(text) > max_chars:
             self.fail(
                 column,
                 f"{column} is {len(text):,} characters long; at most {max_chars:,} are allowed",
+                "too_long",
             )
             return None
         return text
@@ -318,27 +443,40 @@ class _Row:
         text = self.text(column)
         if not text:
             if required:
-                self.fail(column, f"{column} is empty; give one of {_allowed(canonical, aliases)}")
+                self.fail(
+                    column,
+                    f"{column} is empty; give one of {_allowed(canonical, aliases)}",
+                    "required",
+                )
             return default
         # "Land spreading" and "land-spreading" mean land_spreading.
         value = aliases.get(_column_key(text))
         if value is None:
-            self.bad(column, f"is not one of {_allowed(canonical, aliases)}")
+            self.bad(column, f"is not one of {_allowed(canonical, aliases)}", "not_allowed")
         return value
 
     def number(self, column: str, *, required: bool = False, allow_zero: bool = False) -> float:
         text = self.text(column)
         if not text:
             if required:
-                self.fail(column, f"{column} is empty; give a number greater than 0")
+                self.fail(column, f"{column} is empty; give a number greater than 0", "required")
             return math.nan
         try:
             value = _parse_grouped_number(text)
         except _BadValue as error:
-            self.bad(column, str(error))
+            self.bad(column, str(error), "not_a_number")
             return math.nan
         if value < 0 or (value == 0 and not allow_zero):
-            self.bad(column, "must be 0 or more" if allow_zero else "must be greater than 0")
+            if allow_zero:
+                self.bad(column, "must be 0 or more", "negative")
+            else:
+                self.bad(column, "must be greater than 0", "not_positive")
+            return math.nan
+        limit = LIMITS.get(column) if self.limits else None
+        if limit is not None and not within_limit(value, limit):
+            self.bad(
+                column, f"is more than {limit:,.0f}, the largest {column} allowed", "too_large"
+            )
             return math.nan
         return value if value else 0.0  # "-0" is 0
 
@@ -349,7 +487,7 @@ class _Row:
         try:
             return _parse_date(text)
         except _BadValue as error:
-            self.bad(column, str(error))
+            self.bad(column, str(error), "not_a_date")
             return None
 
 
@@ -357,7 +495,7 @@ def _parse_row(row: _Row, options: _Options) -> dict[str, Any]:
     kind = row.choice("kind", _KIND_ALIASES, KINDS, required=True)
     record: dict[str, Any] = {
         "row": row.row_number,
-        "ref": row.line("ref", required=True, max_chars=MAX_REF_CHARS),
+        "ref": row.line("ref", required=options.require_ref, max_chars=MAX_REF_CHARS),
         "organisation": row.line("organisation", required=options.require_organisation),
         "kind": kind,
         "title": row.line("title", required=True, max_chars=MAX_TITLE_CHARS),
@@ -381,12 +519,14 @@ def _parse_row(row: _Row, options: _Options) -> dict[str, Any]:
         row.fail(
             "available_until",
             f"available_until {end.isoformat()} is before available_from {start.isoformat()}",
+            "window_order",
         )
     elif end is not None and options.today is not None and end < options.today:
         row.fail(
             "available_until",
             f"available_until {end.isoformat()} has passed (today is "
             f"{options.today.isoformat()}); remove the listing or extend the date",
+            "expired",
         )
     return record
 
@@ -404,6 +544,8 @@ def _parse_kind_fields(
                 column,
                 f"{column} is for {owner}s only; leave it empty on {_a(kind or '')} "
                 f"(it is {row.text(column)!r})",
+                f"{owner}_only",
+                value=row.text(column),
             )
     max_distance_km = row.number("max_distance_km") if belongs["max_distance_km"] else math.nan
     if kind == "need" and not row.text("max_distance_km"):
@@ -447,7 +589,7 @@ def _parse_material(row: _Row, kind: str | None, record: dict[str, Any]) -> None
     if material_text:
         material = _material_key(material_text)
         if material is None:
-            row.fail("material", _unknown_material(material_text))
+            row.fail("material", _unknown_material(material_text), "unknown_material")
 
     parts = [part.strip() for part in ewc_text.split(";") if part.strip()]
     codes: list[str] = []
@@ -457,6 +599,7 @@ def _parse_material(row: _Row, kind: str | None, record: dict[str, Any]) -> None
             "ewc_code",
             "lists several codes; an offer has one EWC code (a ';'-separated list of "
             "accepted codes is for needs)",
+            "ewc_several",
         )
         ewc_ok = False
     else:
@@ -465,7 +608,7 @@ def _parse_material(row: _Row, kind: str | None, record: dict[str, Any]) -> None
                 code = normalise_ewc_code(part)
             except InvalidEWCCode as error:
                 # flows.ewc quotes the value and lists the accepted forms.
-                row.fail("ewc_code", str(error))
+                row.fail("ewc_code", str(error), "ewc_invalid", value=part)
                 ewc_ok = False
                 break
             if code not in codes:
@@ -480,22 +623,25 @@ def _parse_material(row: _Row, kind: str | None, record: dict[str, Any]) -> None
                 "ewc_code",
                 "an offer needs an ewc_code (the material is then derived from it); "
                 "only energy and water offers may give just a material",
+                "ewc_required",
             )
         else:
             row.fail(
                 "material",
                 f"{_a(kind or 'listing')} needs a material or an ewc_code"
                 + (" (a ';'-separated list of accepted codes)" if kind == "need" else ""),
+                "required",
             )
         return
     if not material_text and ewc_ok:
         # Every code on the list maps to a category (at worst ``other``).
         record["material"] = category_for_ewc(codes[0])
-    if kind == "offer" and not parts and material is not None and not _is_energy_or_water(material):
+    if kind == "offer" and not parts and material is not None and needs_ewc_code(material):
         row.fail(
             "ewc_code",
             f"ewc_code is empty; an offer of {material!r} needs an EWC code (only energy "
             "and water offers may leave it empty)",
+            "ewc_required",
         )
 
 
@@ -518,10 +664,6 @@ def _unknown_material(text: str) -> str:
     raise AssertionError(f"{text!r} is a category")  # pragma: no cover - callers check first
 
 
-def _is_energy_or_water(material: str) -> bool:
-    return root(material) in ("energy", "water")
-
-
 def _parse_location(row: _Row, record: dict[str, Any], options: _Options) -> None:
     postcode_text, lat_text, lon_text = row.text("postcode"), row.text("lat"), row.text("lon")
     record["postcode"] = None
@@ -531,11 +673,11 @@ def _parse_location(row: _Row, record: dict[str, Any], options: _Options) -> Non
             record["postcode"] = normalise_postcode(postcode_text)
         except (GeoError, ValueError) as error:
             # geo quotes the value and lists the accepted forms.
-            row.fail("postcode", str(error))
+            row.fail("postcode", str(error), "postcode_invalid", value=postcode_text)
     if lat_text or lon_text:
         _parse_coordinates(row, record)
     elif not postcode_text and not options.allow_missing_location:
-        row.fail("postcode", "postcode is empty; give a postcode or lat and lon")
+        row.fail("postcode", "postcode is empty; give a postcode or lat and lon", "required")
 
 
 def _parse_coordinates(row: _Row, record: dict[str, Any]) -> None:
@@ -545,12 +687,13 @@ def _parse_coordinates(row: _Row, record: dict[str, Any]) -> None:
             row.fail(
                 column,
                 f"{column} is empty but {other} is {row.text(other)!r}; give both or neither",
+                "required",
             )
             continue
         try:
             values[column] = _parse_coordinate(row.text(column))
         except _BadValue as error:
-            row.bad(column, str(error))
+            row.bad(column, str(error), "not_a_number")
     if len(values) < 2:
         return
     lat, lon = values["lat"], values["lon"]
@@ -564,6 +707,7 @@ def _parse_coordinates(row: _Row, record: dict[str, Any]) -> None:
             "lat",
             f"lat {row.text('lat')!r} and lon {row.text('lon')!r} look swapped: in the "
             f"Netherlands lat is {_span(NL_LAT_RANGE)} and lon {_span(NL_LON_RANGE)}",
+            "swapped",
         )
         return
     for column, value, inside, span in (
@@ -572,7 +716,9 @@ def _parse_coordinates(row: _Row, record: dict[str, Any]) -> None:
     ):
         if not inside:
             projected = " (it looks like metres; give WGS84 degrees)" if abs(value) > 1000 else ""
-            row.bad(column, f"is outside the Netherlands ({column} {_span(span)}){projected}")
+            row.bad(
+                column, f"is outside the Netherlands ({column} {_span(span)}){projected}", "outside"
+            )
 
 
 def _span(bounds: tuple[float, float]) -> str:

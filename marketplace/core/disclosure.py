@@ -181,10 +181,15 @@ class ListingDisclosure:
         return distance_text(km, revealed=self.revealed, lang=lang)
 
 
-def disclose_listing(listing: Any, viewer: Any) -> ListingDisclosure:
-    """What ``viewer`` may see of ``listing`` (a listing row, or any object with its fields)."""
+def disclose_listing(listing: Any, viewer: Any, *, agreed: bool = False) -> ListingDisclosure:
+    """What ``viewer`` may see of ``listing`` (a listing row, or any object with its fields).
+
+    ``agreed``: the viewer's firm and the listing's firm agreed an exchange of it
+    (:func:`counterpart_revealed`), so the viewer learns the firm's name, and only that.
+    """
     manages = can_manage_organisation(viewer, listing.organisation_id)
     revealed = manages or listing.visibility == "public"
+    named = revealed or agreed
     map_lon, map_lat = shown_point(
         revealed=revealed,
         lon=listing.lon,
@@ -195,7 +200,7 @@ def disclose_listing(listing: Any, viewer: Any) -> ListingDisclosure:
         manages=manages,
         revealed=revealed,
         organisation_id=listing.organisation_id if revealed else None,
-        organisation_name=listing.organisation.name if revealed else None,
+        organisation_name=listing.organisation.name if named else None,
         postcode=listing.postcode if revealed else None,
         ref=listing.ref if manages else None,
         map_lon=map_lon,

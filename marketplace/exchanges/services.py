@@ -318,17 +318,15 @@ class MatchRow:
 
 def match_row(match: Match, viewer: Any, lang: str) -> MatchRow:
     """What ``viewer`` sees of ``match`` (the rules: :func:`disclose_match`)."""
-    offer = view_of(match.offer, viewer, lang)
-    need = view_of(match.need, viewer, lang)
     shown = disclose_match(
         match,
         offer=disclose_listing(match.offer, viewer),
         need=disclose_listing(match.need, viewer),
         lang=lang,
     )
-    if shown.counterpart_revealed:
-        offer.organisation_name = match.offer.organisation.name
-        need.organisation_name = match.need.organisation.name
+    agreed = shown.counterpart_revealed
+    offer = view_of(match.offer, viewer, lang, agreed=agreed)
+    need = view_of(match.need, viewer, lang, agreed=agreed)
     return MatchRow(
         match=match,
         offer=offer,

@@ -1,10 +1,8 @@
-"""Upper limits on a listing's numbers, shared by the forms, the service and the import.
+"""Upper limits on a listing's numbers, in the user's words.
 
-Nothing on a regional marketplace comes near these limits, but without them a single
-listing of ``1e308`` tonnes (or a price that overflows to infinity) stops the engine
-for the whole region: the allocation cannot scale such numbers to integers. The limits
-hold per unit of the listing (t, kg, m3, MWh or pieces) and per period of its frequency,
-so a firm with more than 10,000,000 kg chooses tonnes instead.
+The limits themselves live with the listing rules in :mod:`flows.listing_file.rules`
+(:data:`~flows.listing_file.rules.LIMITS`); this module words them for the forms, the
+service and the import.
 
 >>> check_listing_limits({"quantity": 25.0, "price_eur_per_unit": None})
 {}
@@ -12,21 +10,33 @@ so a firm with more than 10,000,000 kg chooses tonnes instead.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-#: The largest quantity of a listing, per unit of the listing and per period.
-MAX_QUANTITY_PER_UNIT = 10_000_000.0
-#: The largest price, in EUR per unit of the listing.
-MAX_PRICE_EUR_PER_UNIT = 1_000_000.0
-#: The largest distance a listing may name (maximum transport, current supplier).
-MAX_DISTANCE_KM = 1_000.0
+from flows.errors import Problem
+from flows.listing_file.rules import (
+    MAX_DISTANCE_KM,
+    MAX_PRICE_EUR_PER_UNIT,
+    MAX_QUANTITY_PER_UNIT,
+    check_limits,
+)
+
+__all__ = [
+    "DISTANCE_LIMIT_MESSAGE",
+    "LIMITS",
+    "MAX_DISTANCE_KM",
+    "MAX_PRICE_EUR_PER_UNIT",
+    "MAX_QUANTITY_PER_UNIT",
+    "PRICE_LIMIT_MESSAGE",
+    "QUANTITY_LIMIT_MESSAGE",
+    "check_listing_limits",
+    "worded",
+]
 
 # The numbers are written out in the messages so that translators can format them for
-# their language; a test keeps them equal to the constants above.
+# their language; a test keeps them equal to the limits.
 QUANTITY_LIMIT_MESSAGE = _l(
     "The quantity must be a number of at most 10,000,000 per unit; "
     "for more, choose a larger unit (t instead of kg)."
@@ -43,20 +53,6 @@ LIMITS: dict[str, tuple[float, Any]] = {
 }
 
 
-def within_limit(value: Any, limit: float) -> bool:
-    """Whether ``value`` is a finite number no larger than ``limit`` (no lower bound).
-
-    >>> within_limit(1e7, MAX_QUANTITY_PER_UNIT), within_limit(float("inf"), 1.0)
-    (True, False)
-    """
-    try:
-        number = float(value)
-    except (TypeError, ValueError, ArithmeticError):
-        # "abc", or Decimal("sNaN"), which refuses to become a float.
-        return False
-    return math.isfinite(number) and number <= limit
-
-
 def check_listing_limits(values: Mapping[str, Any]) -> dict[str, list[str]]:
     """Field errors for the numbers of ``values`` that are not finite or too large.
 
@@ -68,10 +64,20 @@ def check_listing_limits(values: Mapping[str, Any]) -> dict[str, list[str]]:
     >>> sorted(check_listing_limits({"quantity": 1e308, "max_distance_km": float("nan")}))
     ['max_distance_km', 'quantity']
     """
-    errors: dict[str, list[str]] = {}
-    for name, (limit, message) in LIMITS.items():
-        value = values.get(name)
-        if value is None or within_limit(value, limit):
-            continue
-        errors[name] = [str(message)]
-    return errors
+    return {
+        str(problem.column): [str(LIMITS[str(problem.column)][1])]
+        for problem in check_limits(values)
+    }
+
+
+def worded(problem: Problem) -> Problem:
+    """``problem`` with the message above when it is a number beyond its limit."""
+    if problem.code != "too_large" or problem.column not in LIMITS:
+        return problem
+    return Problem(
+        str(LIMITS[problem.column][1]),
+        row=problem.row,
+        column=problem.column,
+        code=problem.code,
+        value=problem.value,
+    )

@@ -1,164 +1,149 @@
 """The rules of one listing as the web form gives it: every field error at once.
 
-:func:`clean_listing_data` checks the cross-field rules (kind-specific fields, EWC codes,
-location, limits) and returns the values to store, or raises
-:class:`~marketplace.errors.InvalidInput` naming every field that is wrong.
+:func:`clean_listing_data` checks a listing with the same rules as the file import
+(:func:`flows.listing_file.check_listing`: kinds, kind-specific fields, EWC codes,
+quantities and their limits, the availability window), words each problem for its form
+field, adds the form's own fields (price, location) and returns the values to store,
+or raises :class:`~marketplace.errors.InvalidInput` naming every field that is wrong.
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from flows import taxonomy
+from flows.errors import Problem
+from flows.listing_file import check_listing
+from flows.listing_file.rules import NL_LAT_RANGE, NL_LON_RANGE
 from geo.errors import GeoError
 from geo.geocode import geocode_postcode, normalise_postcode
 from geo.regions import municipality_at
 from marketplace.accounts.models import Organisation
-from marketplace.core.reference import EWCCode
-from marketplace.core.vocabulary import KINDS, needs_ewc_code
 from marketplace.errors import InvalidInput
-from marketplace.extensions import db
-from marketplace.listings.limits import check_listing_limits
+from marketplace.listings.limits import LIMITS, check_listing_limits
 
-#: Fields only meaningful for one kind of listing.
-OFFER_ONLY = ("current_route", "ewc_code")
-NEED_ONLY = ("max_distance_km", "current_source", "current_source_km", "accepted_ewc_codes")
+#: Form fields stored as given (after the rules), for both kinds.
+_COMMON_FIELDS = (
+    "kind",
+    "title",
+    "description",
+    "material",
+    "quantity",
+    "unit",
+    "frequency",
+    "available_from",
+    "available_until",
+    "visibility",
+)
+#: Form fields of one kind only (the listing rules refuse them on the other).
+_KIND_FIELDS = ("max_distance_km", "current_route", "current_source", "current_source_km")
+#: The form's own fields: the listing file has no price.
+_PRICE_FIELDS = ("price_terms", "price_eur_per_unit")
 
 
-def _ewc_exists(code: str) -> bool:
-    return db.session.get(EWCCode, code) is not None
+def _messages() -> dict[tuple[str | None, str | None], Any]:
+    """(column, problem code) -> the form's message; ``None`` matches any column or code."""
+    return {
+        ("kind", None): _l("Choose offer or need."),
+        ("title", "required"): _l("Give the listing a title."),
+        ("material", None): _l("Choose a material category from the list."),
+        ("quantity", "required"): _l("The quantity must be greater than 0."),
+        ("quantity", "not_positive"): _l("The quantity must be greater than 0."),
+        ("max_distance_km", "not_positive"): _l("The maximum distance must be greater than 0 km."),
+        ("current_source_km", "negative"): _l("The distance cannot be negative."),
+        ("ewc_code", "ewc_several"): _l("Give one EWC code for an offer."),
+        ("ewc_code", "ewc_required"): _l(
+            "An offer needs an EWC code, unless it is energy or water."
+        ),
+        ("available_until", "window_order"): _l(
+            "The end of the availability window lies before its start."
+        ),
+        (None, "need_only"): _l("This field is for needs only."),
+        (None, "offer_only"): _l("This field is for offers only."),
+    }
 
 
-def _normalise_codes(raw: str | list[str] | tuple[str, ...] | None) -> tuple[list[str], list[str]]:
-    """Split and normalise a `;`-separated list of EWC codes: (codes, error messages)."""
-    from flows.errors import InvalidEWCCode
-    from flows.ewc import normalise_ewc_code
+def _message(problem: Problem) -> str:
+    """A problem of the listing rules in the form's words (the rule's own words otherwise)."""
+    column, code = problem.column, problem.code
+    if code == "ewc_invalid":
+        return _(
+            "%(value)s is not a code of the European List of Waste (use 02 01 03).",
+            value=problem.value,
+        )
+    if column in LIMITS and code in ("too_large", "not_a_number"):
+        return str(LIMITS[column][1])
+    messages = _messages()
+    for key in ((column, code), (column, None), (None, code)):
+        if key in messages:
+            return str(messages[key])
+    return problem.message
 
-    if raw is None:
-        return [], []
-    parts = (
-        raw if isinstance(raw, list | tuple) else [p for p in str(raw).replace(",", ";").split(";")]
-    )
-    codes, errors = [], []
-    for part in parts:
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            code = normalise_ewc_code(part)
-        except InvalidEWCCode:
-            errors.append(
-                _(
-                    "%(value)s is not a code of the European List of Waste (use 02 01 03).",
-                    value=part,
-                )
-            )
-            continue
-        if code not in codes:
-            codes.append(code)
-    return codes, errors
+
+def _rules_record(data: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """The form's values as a listing record, and the form field of its EWC codes."""
+    kind = data.get("kind")
+    accepted = data.get("accepted_ewc_codes")
+    codes_field = "accepted_ewc_codes" if kind == "need" and accepted else "ewc_code"
+    record = {column: data.get(column) for column in (*_COMMON_FIELDS, *_KIND_FIELDS)}
+    codes = data.get(codes_field)
+    if isinstance(codes, str):
+        codes = codes.replace(",", ";")
+    record["ewc_code"] = codes
+    return record, codes_field
 
 
 def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict[str, Any]:
-    """Check the cross-field rules of a listing and return the values to store.
+    """Check a listing against the listing rules and return the values to store.
 
-    ``data`` holds the form's typed values. Raises :class:`InvalidInput` with every
-    field error at once.
+    ``data`` holds the form's typed values. The rules are the file import's
+    (:func:`flows.listing_file.check_listing`, with the limits); their problems become
+    field errors in the form's words. The price and the location are the form's own.
+    Raises :class:`InvalidInput` with every field error at once.
     """
     errors: dict[str, list[str]] = {}
 
     def err(name: str, message: str) -> None:
-        errors.setdefault(name, []).append(message)
+        if message not in errors.get(name, []):
+            errors.setdefault(name, []).append(message)
 
-    for name, messages in check_listing_limits(data).items():
-        errors.setdefault(name, []).extend(messages)
-
+    record, codes_field = _rules_record(data)
+    checked, problems = check_listing(
+        record, require_ref=False, allow_missing_location=True, geocode=False, limits=True
+    )
+    for problem in problems:
+        field = codes_field if problem.column == "ewc_code" else str(problem.column)
+        err(field, _message(problem))
     kind = data.get("kind")
-    if kind not in KINDS:
-        err("kind", _("Choose offer or need."))
-    material = data.get("material") or ""
-    if not taxonomy.is_category(material):
-        err("material", _("Choose a material category from the list."))
-
-    values: dict[str, Any] = {
-        k: data.get(k)
-        for k in (
-            "kind",
-            "title",
-            "description",
-            "material",
-            "quantity",
-            "unit",
-            "frequency",
-            "available_from",
-            "available_until",
-            "price_terms",
+    if kind == "offer" and data.get("accepted_ewc_codes"):
+        err("accepted_ewc_codes", _("This field is for needs only."))
+    price = data.get("price_eur_per_unit")
+    for name, messages in check_listing_limits({"price_eur_per_unit": price}).items():
+        for message in messages:
+            err(name, message)
+    if price is not None and "price_eur_per_unit" not in errors and float(price) < 0:
+        err(
             "price_eur_per_unit",
-            "visibility",
+            _("The price cannot be negative; choose 'paid to take' instead."),
         )
-    }
+
+    values: dict[str, Any] = {name: data.get(name) for name in (*_COMMON_FIELDS, *_PRICE_FIELDS)}
     values["title"] = (values["title"] or "").strip()
-    if not values["title"]:
-        err("title", _("Give the listing a title."))
     values["description"] = (values.get("description") or "").strip() or None
-    quantity = data.get("quantity")
-    if quantity is None or not math.isfinite(float(quantity)) or float(quantity) <= 0:
-        err("quantity", _("The quantity must be greater than 0."))
-    else:
-        values["quantity"] = float(quantity)
-    if values.get("price_eur_per_unit") is not None:
-        values["price_eur_per_unit"] = float(values["price_eur_per_unit"])
-        if values["price_eur_per_unit"] < 0:
-            err(
-                "price_eur_per_unit",
-                _("The price cannot be negative; choose 'paid to take' instead."),
-            )
-    start, end = data.get("available_from"), data.get("available_until")
-    if start and end and end < start:
-        err("available_until", _("The end of the availability window lies before its start."))
-    if values.get("frequency") == "once" and not (start or end):
-        pass  # a one-off batch without a window is available from now on
-
-    # EWC codes: required for offers unless energy or water.
-    ewc_raw = (data.get("ewc_code") or "").strip()
-    ewc_code = None
-    if ewc_raw:
-        codes, code_errors = _normalise_codes(ewc_raw)
-        for m in code_errors:
-            err("ewc_code", m)
-        if codes:
-            ewc_code = codes[0]
-            if len(codes) > 1:
-                err("ewc_code", _("Give one EWC code for an offer."))
-            elif not _ewc_exists(ewc_code):
-                err("ewc_code", _("%(value)s is not on the European List of Waste.", value=ewc_raw))
-    accepted, accepted_errors = _normalise_codes(data.get("accepted_ewc_codes"))
-    for m in accepted_errors:
-        err("accepted_ewc_codes", m)
-
+    if values.get("quantity") is not None:
+        values["quantity"] = float(values["quantity"])
+    if price is not None:
+        values["price_eur_per_unit"] = float(price)
+    accepted = list(checked["accepted_ewc_codes"] or ())
     if kind == "offer":
-        if not ewc_code and material and needs_ewc_code(material) and "ewc_code" not in errors:
-            err("ewc_code", _("An offer needs an EWC code, unless it is energy or water."))
-        for name in NEED_ONLY:
-            if data.get(name) not in (None, "", [], ()):
-                err(name, _("This field is for needs only."))
-        values.update(ewc_code=ewc_code, current_route=data.get("current_route") or None)
+        values.update(ewc_code=checked["ewc_code"], current_route=data.get("current_route") or None)
         values.update(max_distance_km=None, current_source=None, current_source_km=None)
         accepted = []
     elif kind == "need":
-        if data.get("current_route"):
-            err("current_route", _("This field is for offers only."))
-        if ewc_code and not accepted:
-            accepted = [ewc_code]  # a need that names one code accepts that code
-        max_km = data.get("max_distance_km")
-        if max_km is not None and float(max_km) <= 0:
-            err("max_distance_km", _("The maximum distance must be greater than 0 km."))
-        source_km = data.get("current_source_km")
-        if source_km is not None and float(source_km) < 0:
-            err("current_source_km", _("The distance cannot be negative."))
+        max_km, source_km = data.get("max_distance_km"), data.get("current_source_km")
         values.update(
             ewc_code=None,
             current_route=None,
@@ -196,7 +181,10 @@ def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict
         if (
             lon is None
             or lat is None
-            or not (3.2 <= float(lon) <= 7.3 and 50.7 <= float(lat) <= 53.6)
+            or not (
+                NL_LON_RANGE[0] <= float(lon) <= NL_LON_RANGE[1]
+                and NL_LAT_RANGE[0] <= float(lat) <= NL_LAT_RANGE[1]
+            )
             # The box also holds Flanders and a strip of Germany: only a municipality counts.
             or municipality_at(float(lon), float(lat)) is None
         ):

@@ -39,7 +39,7 @@ from marketplace.core.disclosure import export_identity, market_order_key
 from marketplace.core.permissions import can_manage_organisation, require_manage
 from marketplace.errors import NotFound, PermissionDenied
 from marketplace.extensions import db
-from marketplace.listings.limits import check_listing_limits
+from marketplace.listings.limits import worded
 from marketplace.listings.models import Listing, ListingAcceptedCode
 
 FileFormat = Literal["csv", "xlsx"]
@@ -188,9 +188,10 @@ def plan_import(
             require_organisation=organisation is None,
             allow_missing_location=True,
             default_max_distance_km=None,
+            limits=True,
         )
     except ValidationError as exc:
-        raise ImportRejected(exc.problems) from None
+        raise ImportRejected([worded(problem) for problem in exc.problems]) from None
 
     problems: list[Problem] = []
     resolved: dict[str, Organisation | None] = {}
@@ -274,11 +275,6 @@ def plan_import(
             "current_source_km": _none_if_nan(rec["current_source_km"]),
             "visibility": rec["visibility"],
         }
-        limit_problems = check_listing_limits(values)
-        for column, messages in limit_problems.items():
-            problems.extend(Problem(message, row=row, column=column) for message in messages)
-        if limit_problems:
-            continue
         existing = _existing_listing(org, rec["ref"]) if org is not None else None
         planned.append(
             PlannedRow(

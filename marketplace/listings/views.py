@@ -7,13 +7,13 @@ identifying fields come from :func:`marketplace.core.disclosure.disclose_listing
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
 from flows import taxonomy
-from marketplace.core.disclosure import disclose_listing
+from marketplace.core.disclosure import ListingDisclosure, disclose_listing
 from marketplace.core.permissions import require_manage
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
@@ -34,6 +34,21 @@ def material_choices(lang: str) -> list[tuple[str, str]]:
         depth = key.count(".")
         choices.append((key, "\u00a0\u00a0" * depth + material_label(key, lang)))
     return choices
+
+
+#: What :class:`ListingView` reads from the disclosure (the JSON carries them too).
+IDENTITY_FIELDS = (
+    "can_manage",
+    "exact_location",
+    "organisation_id",
+    "organisation_name",
+    "postcode",
+    "ref",
+    "map_lon",
+    "map_lat",
+    "created_at",
+    "updated_at",
+)
 
 
 @dataclass
@@ -64,30 +79,32 @@ class ListingView:
     current_route: str | None
     current_source: str | None
     current_source_km: float | None
-    # The date only (no time) for anonymous listings the viewer does not manage: exact
-    # times would pair a listing with the firm's public ones created in the same batch.
-    created_at: datetime | date
-    updated_at: datetime | date
-    can_manage: bool
-    # Withheld (None) for anonymous listings unless the viewer manages the firm:
-    organisation_id: int | None
-    organisation_name: str | None
-    postcode: str | None
-    ref: str | None
-    # The point shown on a map: exact, or a point inside the municipality when anonymous.
-    map_lon: float | None
-    map_lat: float | None
-    exact_location: bool
+    #: The firm, its site, its ref and the timestamps as the disclosure rules allow.
+    shown: ListingDisclosure
     distance_km: float | None = None
     distance_text: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    # The identifying fields read through to the disclosure.
+    can_manage = property(lambda self: self.shown.manages)
+    exact_location = property(lambda self: self.shown.revealed)
+    organisation_id = property(lambda self: self.shown.organisation_id)
+    organisation_name = property(lambda self: self.shown.organisation_name)
+    postcode = property(lambda self: self.shown.postcode)
+    ref = property(lambda self: self.shown.ref)
+    map_lon = property(lambda self: self.shown.map_lon)
+    map_lat = property(lambda self: self.shown.map_lat)
+    created_at = property(lambda self: self.shown.created_at)
+    updated_at = property(lambda self: self.shown.updated_at)
 
     def as_json(self) -> dict[str, Any]:
         out = {
             k: v
             for k, v in self.__dict__.items()
-            if k not in ("extra", "created_at", "updated_at", "available_from", "available_until")
+            if k not in ("extra", "shown", "available_from", "available_until")
         }
+        for name in IDENTITY_FIELDS:
+            out[name] = getattr(self, name)
         out["created_at"] = self.created_at.isoformat()
         out["updated_at"] = self.updated_at.isoformat()
         out["available_from"] = self.available_from.isoformat() if self.available_from else None
@@ -96,15 +113,20 @@ class ListingView:
 
 
 def view_of(
-    listing: Listing, viewer: Any, lang: str, *, distance_km: float | None = None
+    listing: Listing,
+    viewer: Any,
+    lang: str,
+    *,
+    distance_km: float | None = None,
+    agreed: bool = False,
 ) -> ListingView:
-    """What ``viewer`` may see of ``listing``.
+    """What ``viewer`` may see of ``listing`` (``agreed``: see :func:`disclose_listing`).
 
     ``distance_km`` is measured from the viewer's site to the point shown: the site for
     listings revealed to the viewer, the municipality point otherwise (see
     :func:`search_listings`); hidden listings only show it as a coarse band.
     """
-    shown = disclose_listing(listing, viewer)
+    shown = disclose_listing(listing, viewer, agreed=agreed)
     ewc = listing.ewc
     return ListingView(
         id=listing.id,
@@ -131,16 +153,7 @@ def view_of(
         current_route=listing.current_route,
         current_source=listing.current_source,
         current_source_km=listing.current_source_km,
-        created_at=shown.created_at,
-        updated_at=shown.updated_at,
-        can_manage=shown.manages,
-        organisation_id=shown.organisation_id,
-        organisation_name=shown.organisation_name,
-        postcode=shown.postcode,
-        ref=shown.ref,
-        map_lon=shown.map_lon,
-        map_lat=shown.map_lat,
-        exact_location=shown.revealed,
+        shown=shown,
         distance_km=shown.distance_km(distance_km),
         distance_text=shown.distance_text(distance_km, lang),
     )

@@ -10,6 +10,8 @@ import pytest
 
 from flows.errors import Problem
 from flows.listing_file import CANONICAL_COLUMNS, check_listing, parse_listings
+from flows.listing_file.rules import PROBLEM_CODES, check_limits
+from flows.schema import needs_ewc_code
 
 # Deventer PC4 7411, centroid 52.2525 N 6.1593 E (geo/data/nl_pc4_centroids.csv).
 OFFER = {
@@ -142,3 +144,54 @@ def test_problems_are_problem_objects_with_a_message() -> None:
     assert {"ref", "title", "quantity", "unit", "ewc_code", "postcode"} <= {
         p.column for p in problems
     }
+
+
+def test_with_limits_numbers_beyond_them_are_problems_coded_too_large() -> None:
+    need = OFFER | {
+        "kind": "need",
+        "current_route": "",
+        "quantity": "1e308",
+        "max_distance_km": "1000.5",
+    }
+    _, problems = check_listing(need, limits=True)
+    assert [(p.column, p.code, p.value) for p in problems] == [
+        ("quantity", "too_large", "1e308"),
+        ("max_distance_km", "too_large", "1000.5"),
+    ]
+    _, unchecked = check_listing(need)
+    assert unchecked == []  # the file format itself takes any number
+
+
+def test_the_limits_are_inclusive() -> None:
+    at_limit = OFFER | {
+        "kind": "need",
+        "current_route": "",
+        "quantity": "1e7",
+        "max_distance_km": "1000",
+    }
+    assert check_listing(at_limit, limits=True)[1] == []
+    assert check_limits({"price_eur_per_unit": 1_000_000.0}) == []
+    [problem] = check_limits({"price_eur_per_unit": 1_000_000.01})
+    assert (problem.column, problem.code) == ("price_eur_per_unit", "too_large")
+
+
+def test_every_problem_carries_a_known_code() -> None:
+    bad = {"kind": "gift", "title": "", "quantity": "-1", "unit": "bags", "ewc_code": "99"}
+    _, problems = check_listing(bad, row=2)
+    assert problems
+    assert {p.code for p in problems} <= PROBLEM_CODES
+    assert all(p.code is not None for p in problems)
+
+
+def test_a_form_may_leave_the_ref_to_the_app() -> None:
+    no_ref = {k: v for k, v in OFFER.items() if k != "ref"}
+    assert [p.column for p in check_listing(no_ref)[1]] == ["ref"]
+    assert check_listing(no_ref, require_ref=False)[1] == []
+
+
+def test_energy_and_water_offers_need_no_ewc_code_by_the_one_rule() -> None:
+    heat = {k: v for k, v in OFFER.items() if k != "ewc_code"} | {"material": "energy.heat"}
+    assert check_listing(heat)[1] == []
+    assert not needs_ewc_code("energy.heat")
+    grain = heat | {"material": "organics.spent_grain"}
+    assert [(p.column, p.code) for p in check_listing(grain)[1]] == [("ewc_code", "ewc_required")]

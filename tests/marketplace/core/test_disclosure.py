@@ -240,3 +240,12 @@ def test_a_visitor_sees_no_match_page(client: FlaskClient, world: World, proposa
     response = client.get(f"/matches/{proposal.id}")
     assert response.status_code == 302
     assert "/auth/login" in response.headers["Location"] or "login" in response.headers["Location"]
+
+
+def test_an_agreement_reveals_the_firms_name_and_nothing_else(world: World) -> None:
+    hidden = disclose_listing(world.offer, world.member_b)
+    agreed = disclose_listing(world.offer, world.member_b, agreed=True)
+    assert (hidden.organisation_name, agreed.organisation_name) == (None, A_NAME)
+    assert agreed.revealed is False
+    assert (agreed.postcode, agreed.ref, agreed.organisation_id) == (None, None, None)
+    assert (agreed.map_lon, agreed.map_lat) == (hidden.map_lon, hidden.map_lat)

@@ -14,6 +14,7 @@ from flask_babel import force_locale
 from marketplace.extensions import db
 from marketplace.listings import limits
 from marketplace.listings.models import Listing
+from tests import factories
 from tests.marketplace.helpers import count, login, make_user
 from tests.marketplace.region_world import (
     Region,
@@ -108,3 +109,60 @@ def test_the_limit_messages_state_the_limits(app: Flask) -> None:
     with app.test_request_context(), force_locale("en"):
         for limit, message in limits.LIMITS.values():
             assert f"{limit:,.0f}" in str(message)
+
+
+# One set of listing rules: the import holds the same limits and words them the same ----------
+
+
+def test_an_import_beyond_the_limits_is_refused_with_the_forms_message(
+    app: Flask, db_session: Any
+) -> None:
+    from marketplace.listings import transfer
+
+    org = factories.organisation(name="Brouwerij Davo")
+    member = make_user(organisation=org)
+    db_session.commit()
+    data = (
+        b"ref;kind;title;ewc_code;quantity;unit;max_distance_km\n"
+        b"o1;offer;Bierbostel;02 07 02;1e308;t;\n"
+        b"n1;need;Veevoer;02 07 02;20;t;5000\n"
+    )
+    with force_locale("en"), pytest.raises(transfer.ImportRejected) as rejected:
+        transfer.plan_import(data, filename="lijst.csv", actor=member, organisation=org)
+        found = {(p.row, p.column, p.message) for p in rejected.value.problems}
+        assert found == {
+            (2, "quantity", str(limits.QUANTITY_LIMIT_MESSAGE)),
+            (3, "max_distance_km", str(limits.DISTANCE_LIMIT_MESSAGE)),
+        }
+    assert count(Listing) == 0
+
+
+def test_the_form_and_the_import_refuse_an_offer_without_ewc_code_by_the_same_rule(
+    app: Flask, db_session: Any
+) -> None:
+    from flows.listing_file import check_listing
+    from marketplace.errors import InvalidInput
+    from marketplace.listings import transfer
+    from marketplace.listings.rules import clean_listing_data
+
+    org = factories.organisation(name="Brouwerij Davo")
+    member = make_user(organisation=org)
+    db_session.commit()
+    record = {"kind": "offer", "title": "Bierbostel", "material": "organics.spent_grain"}
+    _checked, problems = check_listing(
+        record | {"quantity": 20.0, "unit": "t"},
+        require_ref=False,
+        allow_missing_location=True,
+        geocode=False,
+    )
+    assert [(p.column, p.code) for p in problems] == [("ewc_code", "ewc_required")]
+    form_data = record | {"quantity": 20.0, "unit": "t", "frequency": "year"}
+    with force_locale("en"), pytest.raises(InvalidInput) as refused:
+        clean_listing_data(form_data | {"visibility": "public", "location_mode": "site"}, org)
+    assert refused.value.errors == {
+        "ewc_code": ["An offer needs an EWC code, unless it is energy or water."]
+    }
+    data = b"ref;kind;title;material;quantity;unit\no1;offer;Bierbostel;organics.spent_grain;20;t\n"
+    with pytest.raises(transfer.ImportRejected) as rejected:
+        transfer.plan_import(data, filename="lijst.csv", actor=member, organisation=org)
+    assert [(p.column, p.code) for p in rejected.value.problems] == [("ewc_code", "ewc_required")]
