@@ -71,12 +71,14 @@ True
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from importlib import resources
 from types import MappingProxyType
 from typing import Any, Final, Literal
 
@@ -261,800 +263,98 @@ class SyntheticEconomy:
     listings: pd.DataFrame
 
 
-# -- the sector table ----------------------------------------------------------------------
+# -- the data tables -----------------------------------------------------------------------
+# Sectors, archetypes with their typical streams, anchor firms and the parts of firm names
+# are data: flows/data/synthetic_archetypes.json, with their provenance in
+# flows/data/README.md. Streams many archetypes share, route mixes, distance sets and code
+# sets are named once in that file and referred to by name.
+
+
+@cache
+def _archetype_data() -> Mapping[str, Any]:
+    """Read ``synthetic_archetypes.json`` once."""
+    path = resources.files("flows").joinpath("data/synthetic_archetypes.json")
+    with path.open("r", encoding="utf-8") as fh:
+        data: Mapping[str, Any] = json.load(fh)
+    return data
+
+
+def _named(value: Any, table: str) -> Any:
+    """A value as written, or the entry of ``table`` it names."""
+    return _archetype_data()[table][value] if isinstance(value, str) else value
+
+
+def _stream(spec: Mapping[str, Any]) -> StreamTemplate:
+    low, high = spec["quantity"]
+    source_km = spec.get("source_km")
+    return StreamTemplate(
+        kind=spec["kind"],
+        material=spec["material"],
+        label=spec["label"],
+        unit=spec["unit"],
+        frequency=spec["frequency"],
+        quantity=(float(low), float(high)),
+        ewc_codes=tuple(_named(spec.get("ewc_codes", []), "ewc_code_sets")),
+        weight=float(spec.get("weight", 1.0)),
+        routes=tuple(
+            (str(route), float(share))
+            for route, share in _named(spec.get("routes", []), "route_mixes")
+        ),
+        max_distance_km=tuple(
+            float(km) for km in _named(spec.get("max_distance_km", []), "max_distance_sets_km")
+        ),
+        source_km=None if source_km is None else (float(source_km[0]), float(source_km[1])),
+        description=spec.get("description", ""),
+    )
+
+
+@cache
+def _load_archetypes() -> tuple[Archetype, ...]:
+    data = _archetype_data()
+    # One object per shared stream, as every archetype that lists it holds the same stream.
+    shared = {name: _stream(spec) for name, spec in data["shared_streams"].items()}
+    return tuple(
+        Archetype(
+            key=spec["key"],
+            sector=spec["sector"],
+            sbi_code=spec["sbi_code"],
+            weight=float(spec["weight"]),
+            name_words=tuple(spec["name_words"]),
+            streams=tuple(
+                shared[stream] if isinstance(stream, str) else _stream(stream)
+                for stream in spec["streams"]
+            ),
+        )
+        for spec in data["archetypes"]
+    )
+
 
 #: Sector key -> (Dutch label, share of firms). Shares follow the region's economy:
 #: strong agri-food and hospitality, paper in Eerbeek, metal in Apeldoorn, logistics
 #: along the A1 at Deventer.
 SECTORS: Final[Mapping[str, tuple[str, float]]] = MappingProxyType(
     {
-        "agriculture": ("Landbouw", 0.17),
-        "food_and_drink": ("Voedingsmiddelen en dranken", 0.12),
-        "hospitality": ("Horeca", 0.13),
-        "construction_and_demolition": ("Bouw en sloop", 0.12),
-        "metal_and_machinery": ("Metaal en machinebouw", 0.10),
-        "logistics": ("Logistiek", 0.08),
-        "wood_and_furniture": ("Hout en meubels", 0.06),
-        "paper_and_packaging": ("Papier en verpakking", 0.05),
-        "chemicals_and_plastics": ("Chemie en kunststof", 0.05),
-        "waste_processing": ("Afvalverwerking en recycling", 0.07),
-        "energy": ("Energie", 0.05),
+        key: (str(sector["label_nl"]), float(sector["share"]))
+        for key, sector in _archetype_data()["sectors"].items()
     }
 )
 
-# Distances a need's maximum is picked from (road km); bulky low-value streams travel
-# less far than metals or paper, and heat only a few kilometres through a pipe.
-_NEAR: Final = (10.0, 15.0, 20.0, 25.0, 30.0)
-_REGIONAL: Final = (15.0, 20.0, 25.0, 30.0, 40.0, 50.0)
-_WIDE: Final = (25.0, 30.0, 40.0, 50.0, 60.0, 75.0)
-_HEAT: Final = (2.0, 3.0, 4.0, 5.0, 6.0, 8.0)
-_PIPE: Final = (2.0, 4.0, 5.0, 8.0, 10.0)
-
-_FEED_CODES: Final = ("02 07 01", "02 06 01", "02 05 01", "02 03 04")
-
-
-def _offer(
-    material: str,
-    label: str,
-    unit: str,
-    frequency: str,
-    quantity: tuple[float, float],
-    ewc_codes: tuple[str, ...],
-    routes: tuple[tuple[str, float], ...],
-    *,
-    weight: float = 1.0,
-    description: str = "",
-) -> StreamTemplate:
-    return StreamTemplate(
-        kind="offer",
-        material=material,
-        label=label,
-        unit=unit,
-        frequency=frequency,
-        quantity=quantity,
-        ewc_codes=ewc_codes,
-        weight=weight,
-        routes=routes,
-        description=description,
-    )
-
-
-def _need(
-    material: str,
-    label: str,
-    unit: str,
-    frequency: str,
-    quantity: tuple[float, float],
-    accepted: tuple[str, ...],
-    max_distance_km: tuple[float, ...],
-    source_km: tuple[float, float] | None,
-    *,
-    weight: float = 1.0,
-    description: str = "",
-) -> StreamTemplate:
-    return StreamTemplate(
-        kind="need",
-        material=material,
-        label=label,
-        unit=unit,
-        frequency=frequency,
-        quantity=quantity,
-        ewc_codes=accepted,
-        weight=weight,
-        max_distance_km=max_distance_km,
-        source_km=source_km,
-        description=description,
-    )
-
-
-_TO_FEED: Final = (("other", 0.6), ("digestion", 0.3), ("composting", 0.1))
-_TO_DIGESTER: Final = (("digestion", 0.6), ("composting", 0.3), ("incineration", 0.1))
-_TO_RECYCLING: Final = (("recycling", 0.8), ("incineration", 0.2))
-_TO_INCINERATION: Final = (("incineration", 0.7), ("recycling", 0.3))
-_MINERALS: Final = (("recycling", 0.7), ("landfill", 0.3))
-_METALS: Final = (("recycling", 1.0),)
-_WOOD: Final = (("incineration", 0.6), ("recycling", 0.4))
-_LAND: Final = (("land_spreading", 0.8), ("digestion", 0.2))
-# Heat, gas and water that are not used today are vented, flared or discharged.
-_UNUSED: Final = (("other", 1.0),)
-
-# fmt: off
-# Streams many archetypes share.
-_PALLETS = _offer("packaging.pallets", "Houten pallets", "pcs", "month", (40, 400),
-                  ("15 01 03",), (("recycling", 0.7), ("incineration", 0.3)), weight=0.6,
-                  description="Gebruikte europallets en blokpallets, deels herstelbaar.")
-_FILM = _offer("plastics.pe_film", "PE-folie (stretch- en krimpfolie)", "t", "month", (0.3, 4),
-               ("15 01 02",), _TO_INCINERATION, weight=0.6,
-               description="Schone transparante PE-folie, geperst in balen.")
-_CARDBOARD = _offer("paper", "Karton en papier", "t", "month", (0.5, 12), ("15 01 01",),
-                    _TO_RECYCLING, weight=0.6,
-                    description="Golfkarton en papier, los of in balen, droog opgeslagen.")
-_GLASS = _offer("glass", "Glazen flessen en potten", "t", "month", (0.2, 2), ("15 01 07",),
-                _TO_RECYCLING, weight=0.5, description="Gemengd verpakkingsglas, zonder deksels.")
-_FOOD_WASTE = _offer("organics.biowaste", "Swill en etensresten", "kg", "week", (80, 900),
-                     ("20 01 08",), _TO_DIGESTER,
-                     description="Keuken- en etensresten, gescheiden ingezameld in rolcontainers.")
-_COOKING_OIL = _offer("oils_fats.edible", "Gebruikt frituurvet", "kg", "month", (40, 400),
-                      ("20 01 25",), (("recycling", 0.9), ("other", 0.1)),
-                      description="Gebruikte frituurolie en -vet in vaten van 20 liter.")
-_NEED_PALLETS = _need("packaging.pallets", "Gebruikte pallets", "pcs", "month", (50, 500),
-                      ("15 01 03",), _REGIONAL, (20, 80), weight=0.4,
-                      description="Europallets in redelijke staat voor intern transport.")
-_NEED_WATER = _need("water.process", "Proceswater", "m3", "week", (100, 800), (), _PIPE, None,
-                    weight=0.7,
-                    description="Gezuiverd proces- of koelwater ter vervanging van grondwater.")
-_NEED_HEAT = _need("energy.heat_low_temperature", "Warmte voor ruimteverwarming", "MWh", "week",
-                   (10, 80), (), _HEAT, None, weight=0.8,
-                   description="Warmte vanaf 35 °C voor vloerverwarming of een warmtepomp.")
-_NEED_FUEL_GAS = _need("energy.fuel_gas", "Groen gas voor de ketel", "MWh", "week", (20, 150),
-                       (), _REGIONAL, None, weight=0.6,
-                       description="Biogas of groen gas ter vervanging van aardgas.")
-_CANTEEN = _offer("organics.biowaste", "Kantineafval", "kg", "week", (20, 200), ("20 01 08",),
-                  _TO_DIGESTER, weight=0.3,
-                  description="GFT uit de bedrijfskantine, gescheiden ingezameld.")
-_SCRAP = _offer("metals.mixed", "Oud metaal uit onderhoud", "t", "year", (1, 10), ("20 01 40",),
-                _METALS, weight=0.4,
-                description="Gemengd oud metaal uit onderhoud en reparaties, in een container.")
-_COFFEE = _offer("organics.biowaste", "Koffiedik", "kg", "week", (10, 80), ("20 01 08",),
-                 _TO_DIGESTER, weight=0.5,
-                 description="Koffiedik uit de espressomachines, droog bewaard.")
-_NEED_STEAM = _need("energy.steam", "Stoom", "MWh", "week", (30, 300), (), _HEAT, None,
-                    weight=0.7, description="Processtoom van 8-12 bar.")
-
 #: Every archetype; the first stream of each is its signature stream.
-ARCHETYPES: Final[tuple[Archetype, ...]] = (
-    # -- food and drink --------------------------------------------------------------------
-    Archetype("brewery", "food_and_drink", "11.05", 1.0,
-              ("Brouwerij", "Bierbrouwerij", "Stadsbrouwerij"), (
-        _offer("organics.spent_grain", "Bierbostel", "t", "week", (10, 40), ("02 07 01",),
-               _TO_FEED,
-               description="Vers bierbostel (ca. 22 % droge stof), direct na het brouwen."),
-        _offer("energy.co2_gas", "Gistings-CO2", "t", "month", (5, 40), (), _UNUSED, weight=0.6,
-               description="Opgevangen CO2 uit de gisting, zuiver na drogen."),
-        _NEED_WATER,
-        _NEED_FUEL_GAS,
-        _NEED_HEAT,
-        _PALLETS,
-        _CARDBOARD,
-        _GLASS,
-    )),
-    Archetype("bakery", "food_and_drink", "10.71", 1.2,
-              ("Bakkerij", "Broodbakkerij", "Banketbakkerij"), (
-        _offer("organics.food_residues", "Brood- en banketresten", "t", "week", (0.5, 4),
-               ("02 06 01",), _TO_FEED,
-               description="Onverkocht brood en productieresten, verpakkingsvrij."),
-        _offer("paper", "Papieren meelzakken", "t", "month", (0.3, 2), ("15 01 01",),
-               _TO_RECYCLING, description="Lege papieren meelzakken, uitgeklopt."),
-        _NEED_FUEL_GAS,
-        _FILM,
-        _NEED_HEAT,
-        _NEED_PALLETS,
-        _CARDBOARD,
-    )),
-    Archetype("dairy_processor", "food_and_drink", "10.51", 0.5,
-              ("Zuivelfabriek", "Kaasmakerij", "Zuivelbedrijf"), (
-        _offer("energy.heat_low_temperature", "Restwarmte uit koeling", "MWh", "week", (30, 250),
-               (), _UNUSED, description="Warm water van 30-45 °C uit de koelinstallaties."),
-        _offer("water.treated_effluent", "Koewater (gezuiverd condensaat)", "m3", "week",
-               (300, 2_000), (), _UNUSED,
-               description="Condensaat uit het indampen van melk, nagezuiverd."),
-        _offer("organics.food_residues", "Wei en zuivelresten", "t", "week", (5, 40),
-               ("02 05 01",), _TO_FEED,
-               description="Zure wei en afgekeurde zuivel, geschikt als diervoeder."),
-        _offer("sludges.organic", "Slib uit de eigen waterzuivering", "t", "month", (10, 80),
-               ("02 05 02",), _TO_DIGESTER,
-               description="Ontwaterd slib uit de bedrijfswaterzuivering."),
-        _need("energy.steam", "Stoom", "MWh", "week", (50, 300), (), _HEAT, None,
-              description="Stoom van 10 bar voor pasteurisatie en reiniging."),
-        _PALLETS,
-        _FILM,
-        _CANTEEN,
-    )),
-    Archetype("vegetable_processor", "food_and_drink", "10.39", 0.6,
-              ("Groenteverwerking", "Aardappelverwerking", "Versverwerking"), (
-        _offer("organics.food_residues", "Groente- en aardappelschillen", "t", "week", (5, 30),
-               ("02 03 04",), _TO_FEED,
-               description="Schillen, snijresten en afgekeurde partijen, vers."),
-        _offer("sludges.organic", "Zetmeelhoudend slib", "t", "month", (10, 60), ("02 03 05",),
-               _TO_DIGESTER, description="Slib uit de bedrijfswaterzuivering en zetmeelwinning."),
-        _offer("water.treated_effluent", "Gezuiverd proceswater", "m3", "week", (200, 1_500),
-               (), _UNUSED, weight=0.6,
-               description="Effluent van de eigen waterzuivering, geschikt voor hergebruik."),
-        _NEED_WATER,
-        _NEED_HEAT,
-        _NEED_PALLETS,
-        _CARDBOARD,
-    )),
-    Archetype("feed_mill", "food_and_drink", "10.91", 0.4,
-              ("Mengvoederbedrijf", "Veevoederfabriek", "Voederbedrijf"), (
-        _need("organics.animal_feed", "Natte bijproducten als voergrondstof", "t", "week",
-              (10, 80), _FEED_CODES, _WIDE, (40, 200),
-              description="Bostel, brood-, zuivel- en groenteresten voor brij- en mengvoer."),
-        _offer("paper", "Papieren grondstofzakken", "t", "month", (0.5, 3), ("15 01 01",),
-               _TO_RECYCLING, description="Lege papieren grondstofzakken."),
-        _NEED_STEAM,
-        _FILM,
-        _PALLETS,
-        _SCRAP,
-        _NEED_HEAT,
-    )),
-    # -- agriculture -----------------------------------------------------------------------
-    Archetype("dairy_farm", "agriculture", "01.41.1", 1.5,
-              ("Melkveebedrijf", "Melkveehouderij", "Zuivelboerderij"), (
-        _offer("organics.manure", "Rundveedrijfmest", "t", "week", (20, 120), ("02 01 06",),
-               _LAND, description="Rundveedrijfmest, bemonsterd; afvoer met tankwagen."),
-        _need("organics.animal_feed", "Veevoer (natte bijproducten)", "t", "week", (5, 30),
-              _FEED_CODES, _REGIONAL, (30, 150),
-              description="Bierbostel of andere natte bijproducten voor het rantsoen."),
-        _need("organics.wood.residues", "Zaagsel als boxstrooisel", "t", "month", (2, 15),
-              ("03 01 05",), _REGIONAL, (40, 150), weight=0.8,
-              description="Droog, onbehandeld zaagsel voor de ligboxen."),
-        _offer("plastics.pe_film", "Kuilfolie", "t", "year", (1, 5), ("02 01 04",),
-               _TO_INCINERATION, weight=0.8,
-               description="Gebruikte kuil- en wikkelfolie, veegschoon."),
-        _need("minerals.gypsum", "Gips als boxstrooisel", "t", "year", (10, 60), ("17 08 02",),
-              _REGIONAL, (50, 200), weight=0.4,
-              description="Gerecycled gipspoeder, vrij van papier en spijkers."),
-        _need("minerals.sand", "Zand voor de ligboxen", "t", "year", (20, 120),
-              ("01 04 09", "19 08 02"), _NEAR, (15, 60), weight=0.5,
-              description="Schoon, droog zand als boxbedekking."),
-        _SCRAP,
-    )),
-    Archetype("pig_farm", "agriculture", "01.46.3", 0.8,
-              ("Varkensbedrijf", "Varkenshouderij", "Zeugenhouderij"), (
-        _need("organics.animal_feed", "Brijvoergrondstoffen", "t", "week", (5, 40), _FEED_CODES,
-              _REGIONAL, (30, 150),
-              description="Brood-, zuivel- en aardappelresten voor brijvoer."),
-        _offer("organics.manure", "Varkensdrijfmest", "t", "week", (20, 100), ("02 01 06",),
-               _LAND, description="Varkensdrijfmest, met analyserapport."),
-        _NEED_HEAT,
-        _need("organics.biomass_fuel", "Houtsnippers voor de biomassaketel", "t", "month",
-              (5, 30), ("03 01 05", "03 01 01", "17 02 01", "20 02 01"), _REGIONAL, (30, 120),
-              weight=0.5, description="Droge houtsnippers voor de stalverwarming."),
-        _FILM,
-        _SCRAP,
-    )),
-    Archetype("poultry_farm", "agriculture", "01.47.2", 0.6,
-              ("Pluimveebedrijf", "Kuikenmesterij", "Pluimveehouderij"), (
-        _offer("organics.manure", "Pluimveemest", "t", "month", (20, 120), ("02 01 06",),
-               (("other", 0.6), ("land_spreading", 0.4)),
-               description="Droge pluimveemest, geschikt voor verbranding of export."),
-        _need("organics.wood.residues", "Houtkrullen als strooisel", "t", "month", (3, 15),
-              ("03 01 05",), _REGIONAL, (40, 150),
-              description="Stofarme houtkrullen voor de stalvloer."),
-        _NEED_HEAT,
-        _need("organics.biomass_fuel", "Biomassa voor de stalverwarming", "t", "month", (5, 25),
-              ("03 01 05", "03 01 01", "20 02 01"), _REGIONAL, (30, 120), weight=0.5,
-              description="Houtsnippers of houtpellets voor de biomassaketel."),
-        _FILM,
-        _CARDBOARD,
-    )),
-    Archetype("arable_farm", "agriculture", "01.13.4", 0.9,
-              ("Akkerbouwbedrijf", "Landbouwbedrijf", "Akkerbouw"), (
-        _offer("organics.green_waste", "Gewasresten (loof en stro)", "t", "year", (20, 200),
-               ("02 01 03",), (("land_spreading", 0.6), ("digestion", 0.4)),
-               description="Aardappelloof, bietenblad en stro na de oogst."),
-        _need("organics.soil_improver", "Digestaat of compost", "t", "year", (100, 800),
-              ("19 06 06", "19 05 03", "02 01 06"), _NEAR, (10, 60),
-              description="Organische mest voor het voorjaar, met analyse op N en P."),
-        _need("organics.manure", "Drijfmest", "t", "year", (200, 1_500), ("02 01 06",), _NEAR,
-              (5, 40), description="Rundvee- of varkensdrijfmest, aan te voeren februari-mei."),
-        _offer("plastics.pe_film", "Landbouwfolie", "t", "year", (0.5, 3), ("02 01 04",),
-               _TO_INCINERATION, weight=0.5, description="Afdekfolie, grof gereinigd."),
-        _offer("organics.green_waste", "Uitgesorteerde aardappelen en uien", "t", "year",
-               (10, 80), ("02 01 03",), (("digestion", 0.6), ("composting", 0.4)), weight=0.6,
-               description="Uitval uit de sorteerlijn, te klein of beschadigd."),
-        _SCRAP,
-    )),
-    Archetype("greenhouse", "agriculture", "01.13.2", 0.5,
-              ("Kwekerij", "Tuinderij", "Glastuinbouw"), (
-        _need("energy.hot_water", "Warmte voor de kassen", "MWh", "week", (50, 400), (), _HEAT,
-              None, description="Warm water vanaf 50 °C voor kasverwarming, jaarrond."),
-        _need("energy.co2_greenhouse", "CO2 voor gewasbemesting", "t", "month", (20, 150), (),
-              _WIDE, (40, 150), description="Zuivere CO2 voor dosering in de kas."),
-        _offer("organics.green_waste", "Groenafval uit de kas", "t", "month", (5, 40),
-               ("02 01 03",), (("composting", 0.8), ("digestion", 0.2)),
-               description="Stengels, blad en afgekeurde planten, zonder substraat."),
-        _need("energy.fuel_gas", "Biogas voor de WKK", "MWh", "week", (30, 200), (), _REGIONAL,
-              None, weight=0.5,
-              description="Biogas ter vervanging van aardgas in de warmtekrachtinstallatie."),
-        _FILM,
-        _offer("other", "Steenwol substraatmatten", "t", "year", (20, 150), ("17 06 04",),
-               (("recycling", 0.6), ("landfill", 0.4)), weight=0.6,
-               description="Gebruikte steenwolmatten na de teelt, zonder folie."),
-    )),
-    Archetype("mushroom_grower", "agriculture", "01.13.3", 0.15,
-              ("Champignonkwekerij", "Paddenstoelenkwekerij", "Champignonteelt"), (
-        _offer("organics.green_waste", "Champost", "t", "week", (20, 100), ("02 01 03",),
-               (("land_spreading", 0.7), ("composting", 0.3)),
-               description="Uitgeteelde champignoncompost, rijk aan organische stof."),
-        _need("organics.manure", "Paardenmest en kippenmest voor substraat", "t", "week",
-              (10, 60), ("02 01 06",), _REGIONAL, (30, 120),
-              description="Mest als grondstof voor champignonsubstraat."),
-        _need("organics.green_waste", "Stro voor substraat", "t", "week", (10, 50),
-              ("02 01 03",), _REGIONAL, (30, 150), description="Tarwestro, droog geperst."),
-        _need("organics.biowaste", "Koffiedik voor oesterzwammen", "kg", "week", (100, 800),
-              ("20 01 08",), _NEAR, None, weight=0.6,
-              description="Vers koffiedik, binnen twee dagen na inzameling."),
-        _NEED_HEAT,
-        _FILM,
-    )),
-    # -- paper and packaging ---------------------------------------------------------------
-    Archetype("paper_mill", "paper_and_packaging", "17.12.2", 0.4,
-              ("Papierfabriek", "Kartonfabriek", "Papierindustrie"), (
-        _need("paper", "Oud papier en karton", "t", "week", (50, 400),
-              ("15 01 01", "20 01 01", "19 12 01"), _WIDE, (50, 250),
-              description="Gesorteerd oud papier en golfkarton (kwaliteit 1.04/1.05)."),
-        _offer("sludges.other", "Ontinktingsslib", "t", "week", (20, 120), ("03 03 05",),
-               (("incineration", 0.6), ("recycling", 0.3), ("landfill", 0.1)),
-               description="Ontwaterd papierslib (ca. 50 % droge stof), rijk aan vezels en kalk."),
-        _offer("energy.hot_water", "Restwarmte uit de droogpartij", "MWh", "week", (100, 600), (),
-               _UNUSED, description="Warm water van 60-80 °C uit de wasemkap."),
-        _need("energy.steam", "Processtoom", "MWh", "week", (300, 1_500), (), _HEAT, None,
-              description="Stoom van 12 bar voor de droogcilinders."),
-        _offer("other", "Rejects uit de pulper", "t", "month", (20, 120), ("03 03 07",),
-               (("incineration", 0.9), ("recycling", 0.1)), weight=0.4,
-               description="Kunststoffen, nietjes en vezels uit het verpulpen van oud papier."),
-        _NEED_WATER,
-        _CANTEEN,
-        _SCRAP,
-    )),
-    Archetype("packaging_maker", "paper_and_packaging", "17.21.2", 0.6,
-              ("Kartonnagefabriek", "Verpakkingsbedrijf", "Golfkartonfabriek"), (
-        _offer("paper", "Snijafval golfkarton", "t", "week", (3, 30), ("15 01 01",),
-               _TO_RECYCLING, description="Schone stansresten en snijafval, in balen geperst."),
-        _need("energy.steam", "Stoom voor de golfkartonmachine", "MWh", "week", (30, 150), (),
-              _HEAT, None, weight=0.7, description="Stoom van 10-12 bar voor de golfkartonstraat."),
-        _FILM,
-        _PALLETS,
-        _NEED_PALLETS,
-        _CANTEEN,
-        _SCRAP,
-    )),
-    Archetype("printer", "paper_and_packaging", "18.12", 0.5,
-              ("Drukkerij", "Grafisch Bedrijf", "Offsetdrukkerij"), (
-        _offer("paper", "Inschiet- en snijpapier", "t", "month", (1, 10), ("20 01 01",),
-               _TO_RECYCLING, description="Wit en bedrukt snijafval, gesorteerd."),
-        _PALLETS,
-        _FILM,
-        _CARDBOARD,
-        _NEED_PALLETS,
-        _NEED_HEAT,
-    )),
-    # -- metal and machinery ---------------------------------------------------------------
-    Archetype("metal_workshop", "metal_and_machinery", "25.62", 1.5,
-              ("Metaalbewerking", "Constructiebedrijf", "Machinefabriek"), (
-        _offer("metals.ferrous", "Staalkrullen en snijresten", "t", "month", (1, 15),
-               ("12 01 01",), _METALS,
-               description="Ontoliede staalkrullen en plaatresten, per soort gescheiden."),
-        _offer("metals.non_ferrous", "Aluminium spanen", "t", "month", (0.2, 3), ("12 01 03",),
-               _METALS, weight=0.8, description="Droge aluminium spanen, vrij van staal."),
-        _PALLETS,
-        _FILM,
-        _CARDBOARD,
-        _NEED_PALLETS,
-        _NEED_HEAT,
-        _CANTEEN,
-    )),
-    Archetype("foundry", "metal_and_machinery", "24.51", 0.3,
-              ("Gieterij", "IJzergieterij", "Metaalgieterij"), (
-        _need("metals.ferrous", "Staalschroot als smeltgrondstof", "t", "week", (20, 150),
-              ("12 01 01", "17 04 05", "19 12 02"), _WIDE, (50, 250),
-              description="Schoon staalschroot en krullen, analyse gewenst."),
-        _offer("minerals.other", "Gebruikt vormzand", "t", "week", (10, 80), ("10 09 08",),
-               _MINERALS, description="Uitgebroken vormzand, bentoniet-gebonden."),
-        _offer("energy.hot_water", "Restwarmte uit de ovenkoeling", "MWh", "week", (50, 300), (),
-               _UNUSED, description="Koelwater van 70-90 °C uit de inductieovens."),
-        _offer("minerals.slag", "Gieterijslak", "t", "month", (5, 40), ("10 09 03",), _MINERALS,
-               weight=0.6, description="Slak uit de inductieovens, gebroken."),
-        _PALLETS,
-        _FILM,
-        _CANTEEN,
-    )),
-    Archetype("machine_builder", "metal_and_machinery", "28.30", 0.6,
-              ("Machinebouw", "Werktuigenbouw", "Machinefabriek"), (
-        _offer("metals.ferrous", "Staalresten", "t", "month", (2, 20), ("12 01 01", "12 01 02"),
-               _METALS, description="Plaat- en profielresten van constructiestaal."),
-        _PALLETS,
-        _FILM,
-        _CARDBOARD,
-        _NEED_PALLETS,
-        _offer("metals.non_ferrous", "Koper- en aluminiumspanen", "t", "month", (0.1, 2),
-               ("12 01 03",), _METALS, weight=0.6,
-               description="Non-ferro spanen uit het verspanen, per soort."),
-        _NEED_HEAT,
-    )),
-    # -- construction and demolition -------------------------------------------------------
-    Archetype("demolition", "construction_and_demolition", "43.11", 0.8,
-              ("Sloopbedrijf", "Sloop- en Demontagebedrijf", "Sloopwerken"), (
-        _offer("minerals.concrete_rubble", "Betonpuin", "t", "once", (200, 3_000), ("17 01 01",),
-               _MINERALS,
-               description="Schoon betonpuin uit selectieve sloop, asbestvrij verklaard."),
-        _offer("minerals.bricks", "Metselwerkpuin en stenen", "t", "once", (50, 800),
-               ("17 01 02",), _MINERALS,
-               description="Baksteen en metselwerk, deels geschikt voor hergebruik."),
-        _offer("organics.wood", "Sloophout (B-hout)", "t", "once", (10, 120), ("17 02 01",),
-               _WOOD, description="Gesorteerd sloophout, ontdaan van glas en beslag."),
-        _offer("minerals.gypsum", "Gipsplaten uit sloop", "t", "once", (5, 60), ("17 08 02",),
-               _MINERALS, description="Gipskartonplaten, droog en zonder tegels."),
-        _offer("metals.ferrous", "Wapenings- en constructiestaal", "t", "once", (10, 200),
-               ("17 04 05",), _METALS, description="Staal uit sloop, op lengte geknipt."),
-        _offer("metals.aluminium", "Aluminium kozijnen", "t", "once", (1, 15), ("17 04 02",),
-               _METALS, weight=0.6, description="Aluminium kozijnen, zonder glas."),
-        _offer("glass", "Vlakglas", "t", "once", (2, 20), ("17 02 02",), _MINERALS, weight=0.5,
-               description="Enkel en dubbel glas uit kozijnen."),
-    )),
-    Archetype("contractor", "construction_and_demolition", "41.20", 1.3,
-              ("Bouwbedrijf", "Aannemersbedrijf", "Bouwonderneming"), (
-        _offer("minerals.soil", "Grond en stenen", "t", "once", (100, 2_000), ("17 05 04",),
-               _MINERALS, description="Vrijkomende grond, onderzocht volgens BRL SIKB 1000."),
-        _need("minerals.aggregates", "Granulaat voor funderingen", "t", "once", (100, 1_500),
-              ("17 01 01", "17 01 07", "17 01 02", "19 12 09"), _NEAR, (20, 80),
-              description="Menggranulaat of betongranulaat 0/31,5 voor wegfundering."),
-        _need("minerals.sand", "Ophoogzand", "t", "once", (200, 2_000),
-              ("01 04 09", "17 01 01"), _NEAR, (20, 80),
-              description="Zand of breekzand voor ophoging en cunet."),
-        _need("minerals.soil", "Grond voor ophoging", "t", "once", (100, 1_500), ("17 05 04",),
-              _NEAR, (10, 50), weight=0.6, description="Schone grond, klasse landbouw/natuur."),
-        _offer("minerals.gypsum", "Gipsplaatresten", "t", "month", (0.5, 5), ("17 08 02",),
-               _MINERALS, description="Zaagresten van gipsplaat, gescheiden ingezameld."),
-        _offer("organics.wood", "Bouwhout (A- en B-hout)", "t", "month", (1, 8), ("17 02 01",),
-               _WOOD, description="Resthout van de bouwplaats, zonder verf of impregnering."),
-        _PALLETS,
-    )),
-    Archetype("concrete_plant", "construction_and_demolition", "23.63", 0.4,
-              ("Betoncentrale", "Betonmortelcentrale", "Betonfabriek"), (
-        _need("minerals.aggregates", "Betongranulaat als toeslagmateriaal", "t", "week",
-              (50, 400), ("17 01 01", "19 12 09"), _REGIONAL, (30, 120),
-              description="Betongranulaat 4/16 of 4/32 ter vervanging van grind."),
-        _need("minerals.sand", "Zand als toeslagmateriaal", "t", "week", (50, 500),
-              ("01 04 09", "19 08 02", "17 01 01"), _REGIONAL, (30, 120),
-              description="Gewassen zand 0/4 voor betonmortel."),
-        _need("minerals.cement", "Vliegas als cementvervanger", "t", "month", (20, 200),
-              ("10 01 02", "10 01 17"), _WIDE, (80, 250),
-              description="Vliegas volgens NEN-EN 450-1."),
-        _offer("minerals.concrete_rubble", "Restbeton en spoelresten", "t", "week", (5, 40),
-               ("10 13 14",), _MINERALS,
-               description="Uitgeharde retourbeton en slib uit de spoelinstallatie."),
-        _NEED_WATER,
-        _PALLETS,
-        _SCRAP,
-    )),
-    Archetype("plasterboard_maker", "construction_and_demolition", "23.62", 0.15,
-              ("Gipsplatenfabriek", "Gipsindustrie", "Gipsfabriek"), (
-        _need("minerals.gypsum", "Gerecycled gips", "t", "week", (30, 200),
-              ("17 08 02", "10 01 05"), _WIDE, (60, 250),
-              description="Gipsplaatresten, gerecycled gipspoeder of REA-gips."),
-        _offer("minerals.gypsum", "Productieafval gipsplaat", "t", "week", (2, 15), ("17 08 02",),
-               _MINERALS, description="Breuk en randstroken uit de productie."),
-        _need("paper", "Oud karton voor de plaatbekleding", "t", "week", (10, 60),
-              ("15 01 01", "19 12 01"), _WIDE, (50, 250), weight=0.6,
-              description="Golfkarton en karton als grondstof voor de kartonlaag."),
-        _NEED_HEAT,
-        _PALLETS,
-        _FILM,
-        _NEED_WATER,
-    )),
-    Archetype("brickworks", "construction_and_demolition", "23.32", 0.2,
-              ("Steenfabriek", "Baksteenfabriek", "Kleiwarenfabriek"), (
-        _need("sludges.other", "Papierslib als porisant", "t", "week", (10, 60),
-              ("03 03 05", "03 03 10"), _WIDE, (50, 200),
-              description="Papierslib dat de klei lichter maakt en brandstof bespaart."),
-        _need("minerals.sand", "Zand voor de klei", "t", "week", (20, 150), ("01 04 09",),
-              _REGIONAL, (20, 100), description="Fijn zand om de klei te magereren."),
-        _offer("minerals.bricks", "Breukstenen", "t", "month", (20, 150), ("10 12 08",),
-               _MINERALS, description="Afgekeurde en gebroken bakstenen, gebakken."),
-        _offer("energy.hot_water", "Restwarmte uit de tunneloven", "MWh", "week", (40, 250), (),
-               _UNUSED, description="Warme lucht en water uit de koelzone van de oven."),
-        _need("organics.wood.residues", "Zaagsel als porisant", "t", "month", (10, 60),
-              ("03 01 05",), _REGIONAL, (50, 200), weight=0.6,
-              description="Fijn zaagsel dat in de oven uitbrandt en poriën achterlaat."),
-        _PALLETS,
-        _FILM,
-    )),
-    # -- chemicals and plastics ------------------------------------------------------------
-    Archetype("plastics_processor", "chemicals_and_plastics", "22.22", 0.8,
-              ("Kunststofverwerking", "Folie-industrie", "Kunststoffabriek"), (
-        _need("plastics.pe_film", "PE-folie als grondstof", "t", "month", (10, 80),
-              ("15 01 02", "02 01 04", "07 02 13"), _WIDE, (100, 400),
-              description="Gesorteerde LDPE-folie voor eigen regranulering."),
-        _offer("plastics.pe_film", "Productieafval PE", "t", "month", (1, 10), ("07 02 13",),
-               _TO_RECYCLING, description="Randstroken en opstartmateriaal, sortzuiver LDPE."),
-        _CARDBOARD,
-        _PALLETS,
-        _NEED_HEAT,
-        _CANTEEN,
-        _SCRAP,
-    )),
-    Archetype("chemical_plant", "chemicals_and_plastics", "20.59", 0.3,
-              ("Chemische Fabriek", "Chemiebedrijf", "Specialiteitenchemie"), (
-        _need("energy.steam", "Stoom", "MWh", "week", (100, 600), (), _HEAT, None,
-              description="Stoom van 15 bar voor reactoren en destillatie."),
-        _offer("energy.heat_low_temperature", "Restwarmte uit koelwater", "MWh", "week",
-               (40, 250), (), _UNUSED,
-               description="Koelwater van 30-45 °C, geschikt voor warmtepompen."),
-        _offer("water.cooling", "Koelwater", "m3", "week", (500, 3_000), (), _UNUSED, weight=0.6,
-               description="Doorstroomkoelwater, alleen opgewarmd."),
-        _need("oils_fats.biofuel_feedstock", "Gebruikt frituurvet als grondstof", "t", "month",
-              (5, 40), ("20 01 25",), _WIDE, (100, 500), weight=0.8,
-              description="Ingezameld frituurvet voor biodiesel en oleochemie."),
-        _NEED_WATER,
-        _PALLETS,
-        _SCRAP,
-        _CANTEEN,
-    )),
-    # -- wood and furniture ----------------------------------------------------------------
-    Archetype("sawmill", "wood_and_furniture", "16.10.1", 0.4,
-              ("Houtzagerij", "Zagerij", "Houthandel"), (
-        _offer("organics.wood.residues", "Zaagsel en schaafkrullen", "t", "week", (3, 25),
-               ("03 01 05",), (("incineration", 0.5), ("recycling", 0.5)),
-               description="Onbehandeld zaagsel en krullen van naald- en loofhout."),
-        _offer("organics.wood.residues", "Schors en zaagranden", "t", "month", (20, 120),
-               ("03 01 01",), (("incineration", 1.0),),
-               description="Schors en kapresten, geschikt als biomassabrandstof."),
-        _NEED_HEAT,
-        _NEED_PALLETS,
-        _FILM,
-        _SCRAP,
-    )),
-    Archetype("furniture_maker", "wood_and_furniture", "31.09", 0.8,
-              ("Meubelmakerij", "Interieurbouw", "Meubelfabriek"), (
-        _offer("organics.wood.residues", "Houtresten en zaagsel", "t", "month", (1, 10),
-               ("03 01 05",), _WOOD,
-               description="Resthout en zaagsel van massief hout en plaatmateriaal."),
-        _CARDBOARD,
-        _FILM,
-        _NEED_PALLETS,
-        _offer("textiles", "Stofresten", "kg", "month", (50, 500), ("04 02 22",),
-               _TO_INCINERATION, weight=0.5, description="Snijresten van meubelstof."),
-        _NEED_HEAT,
-        _PALLETS,
-    )),
-    Archetype("pallet_maker", "wood_and_furniture", "16.24", 0.3,
-              ("Pallethandel", "Palletfabriek", "Emballagebedrijf"), (
-        _need("packaging.pallets", "Gebruikte pallets voor reparatie", "pcs", "week",
-              (200, 2_000), ("15 01 03",), _WIDE, (30, 120),
-              description="Alle maten pallets, ook beschadigd."),
-        _offer("organics.wood.residues", "Zaagsel en klossen", "t", "month", (5, 40),
-               ("03 01 05",), _WOOD, description="Zaagsel en afgekeurde klossen."),
-        _need("organics.wood", "Resthout voor palletreparatie", "t", "month", (10, 60),
-              ("17 02 01", "19 12 07", "20 01 38"), _REGIONAL, (50, 200), weight=0.5,
-              description="Bruikbare planken en balken, onbehandeld."),
-        _SCRAP,
-        _NEED_HEAT,
-        _FILM,
-    )),
-    # -- logistics -------------------------------------------------------------------------
-    Archetype("distribution_centre", "logistics", "52.10.9", 1.0,
-              ("Distributiecentrum", "Logistiek Centrum", "Warehousing"), (
-        _offer("plastics.pe_film", "Stretchfolie", "t", "month", (1, 12), ("15 01 02",),
-               _TO_INCINERATION,
-               description="Transparante stretchfolie, in balen van ca. 400 kg."),
-        _offer("packaging.pallets", "Pallets", "pcs", "week", (50, 600), ("15 01 03",),
-               (("recycling", 0.7), ("incineration", 0.3)),
-               description="Wegwerp- en europallets, gesorteerd op maat."),
-        _offer("paper", "Golfkarton", "t", "week", (2, 20), ("15 01 01",), _TO_RECYCLING,
-               description="Golfkarton uit orderpicking, in balen."),
-        _NEED_PALLETS,
-        _CANTEEN,
-        _SCRAP,
-        _NEED_HEAT,
-    )),
-    Archetype("haulier", "logistics", "49.41", 0.8,
-              ("Transportbedrijf", "Transport en Logistiek", "Expeditie"), (
-        _offer("packaging.pallets", "Retourpallets", "pcs", "month", (50, 400), ("15 01 03",),
-               (("recycling", 0.8), ("incineration", 0.2)),
-               description="Pallets die klanten niet terugnemen."),
-        _FILM,
-        _offer("other", "Afgedankte vrachtwagenbanden", "t", "year", (2, 15), ("16 01 03",),
-               _TO_RECYCLING, weight=0.5,
-               description="Banden zonder velg, deels geschikt voor loopvlakvernieuwing."),
-        _CARDBOARD,
-        _SCRAP,
-        _NEED_PALLETS,
-    )),
-    # -- hospitality -----------------------------------------------------------------------
-    Archetype("restaurant", "hospitality", "56.10.1", 1.5,
-              ("Restaurant", "Eetcafé", "Brasserie"),
-              (_FOOD_WASTE, _COOKING_OIL, _GLASS, _CARDBOARD, _COFFEE, _FILM)),
-    Archetype("hotel", "hospitality", "55.10.1", 0.8,
-              ("Hotel", "Hotel-Restaurant", "Landgoedhotel"), (
-        _FOOD_WASTE,
-        _COOKING_OIL,
-        _offer("textiles", "Afgeschreven linnengoed", "kg", "month", (50, 400), ("20 01 11",),
-               _TO_INCINERATION, description="Lakens, handdoeken en badjassen, gewassen."),
-        _GLASS,
-        _CARDBOARD,
-        _NEED_HEAT,
-        _COFFEE,
-    )),
-    Archetype("caterer", "hospitality", "56.29", 0.6,
-              ("Catering", "Bedrijfscatering", "Cateringservice"), (
-        _offer("organics.biowaste", "Keukenafval", "t", "week", (0.5, 4), ("20 01 08",),
-               _TO_DIGESTER, description="Voorbereidings- en bordresten uit bedrijfsrestaurants."),
-        _COOKING_OIL,
-        _CARDBOARD,
-        _COFFEE,
-        _GLASS,
-        _FILM,
-    )),
-    # -- waste processing ------------------------------------------------------------------
-    Archetype("digester", "waste_processing", "38.21", 0.4,
-              ("Biogasinstallatie", "Vergistingsinstallatie", "Bio-energie"), (
-        _need("organics.manure", "Mest voor covergisting", "t", "week", (100, 600),
-              ("02 01 06",), _NEAR, (5, 30),
-              description="Runder- en varkensdrijfmest, vers aangevoerd."),
-        _offer("organics.soil_improver", "Digestaat", "t", "week", (80, 500), ("19 06 06",),
-               (("land_spreading", 0.9), ("other", 0.1)),
-               description="Digestaat met analyse; afzet in het voorjaar als meststof."),
-        _offer("energy.biogas", "Biogas", "MWh", "week", (100, 600), (), _UNUSED,
-               description="Ruw biogas (ca. 55 % methaan), via leiding of na opwerking."),
-        _need("organics.biogas_feedstock", "Co-substraat (voedselresten)", "t", "week", (10, 80),
-              ("02 03 04", "02 06 01", "02 05 01", "02 07 01", "20 01 08", "02 05 02",
-               "02 03 05"), _REGIONAL, (20, 100),
-              description="Energierijke resten uit de voedingsindustrie en horeca."),
-        _need("organics.green_waste", "Gewasresten en groenafval", "t", "month", (50, 300),
-              ("02 01 03", "20 02 01"), _NEAR, (10, 50),
-              description="Maïsstro, loof en bermgras als co-substraat."),
-        _offer("energy.hot_water", "Restwarmte van de gasmotor", "MWh", "week", (40, 200), (),
-               _UNUSED, description="Warm water van 80-90 °C uit de motorkoeling."),
-        _offer("energy.co2_gas", "CO2 uit de biogasopwerking", "t", "month", (20, 100), (),
-               _UNUSED, weight=0.6,
-               description="Afgescheiden CO2, na zuivering geschikt voor de glastuinbouw."),
-    )),
-    Archetype("composter", "waste_processing", "38.21", 0.3,
-              ("Composteerbedrijf", "Groencompostering", "Compostering"), (
-        _need("organics.compost_feedstock", "Groen- en keukenafval", "t", "week", (20, 200),
-              ("20 02 01", "02 01 03", "20 01 08"), _NEAR, (5, 30),
-              description="Snoei- en maaisel, blad, tuin- en keukenafval."),
-        _offer("organics.soil_improver", "Groencompost", "t", "month", (100, 800), ("19 05 03",),
-               (("land_spreading", 0.8), ("other", 0.2)),
-               description="Compost, zeefgrootte 0-10 mm, met keurmerk."),
-        _offer("organics.green_waste", "Houtige zeeffractie", "t", "month", (20, 150),
-               ("20 02 01",), (("incineration", 1.0),),
-               description="Grove houtige fractie uit de compostzeef, geschikt als brandstof."),
-        _offer("plastics.mixed", "Kunststof uit de compostzeef", "t", "month", (2, 15),
-               ("19 12 04",), (("incineration", 1.0),), weight=0.5,
-               description="Folie- en kunststofresten die met het groenafval meekwamen."),
-        _SCRAP,
-    )),
-    Archetype("plastics_recycler", "waste_processing", "38.32", 0.3,
-              ("Kunststofrecycling", "Recyclingbedrijf", "Polymeerrecycling"), (
-        _need("plastics.pe_film", "PE-folie", "t", "week", (5, 60),
-              ("15 01 02", "02 01 04", "07 02 13"), _WIDE, (80, 300),
-              description="Stretch-, krimp- en landbouwfolie, ook licht vervuild."),
-        _need("plastics", "Kunststoffen (gemengd en gesorteerd)", "t", "week", (10, 80),
-              ("15 01 02", "20 01 39", "19 12 04", "07 02 13", "02 01 04", "12 01 05"), _WIDE,
-              (80, 300), description="Harde kunststoffen en folies voor de sorteerlijn."),
-        _offer("plastics.mixed", "Sorteerresidu", "t", "week", (5, 30), ("19 12 04",),
-               (("incineration", 1.0),), weight=0.5,
-               description="Niet-recyclebare kunststoffen uit de sorteerlijn."),
-        _NEED_WATER,
-        _PALLETS,
-        _CARDBOARD,
-        _NEED_HEAT,
-    )),
-    Archetype("rubble_recycler", "waste_processing", "38.32", 0.3,
-              ("Puinbreker", "Puinrecycling", "Recyclingcentrale"), (
-        _need("minerals.concrete_rubble", "Betonpuin om te breken", "t", "week", (100, 800),
-              ("17 01 01", "10 13 14"), _NEAR, (10, 50),
-              description="Betonpuin en restbeton, asbestvrij verklaard."),
-        _need("minerals.bricks", "Metselwerkpuin", "t", "week", (50, 400),
-              ("17 01 02", "10 12 08"), _NEAR, (10, 50),
-              description="Baksteenpuin voor menggranulaat."),
-        _offer("minerals.aggregates", "Betongranulaat", "t", "week", (100, 600), ("19 12 09",),
-               (("recycling", 1.0),), description="Betongranulaat 4/31,5 met CE-markering."),
-        _offer("minerals.sand", "Zeefzand", "t", "week", (30, 200), ("19 08 02",),
-               (("recycling", 0.8), ("landfill", 0.2)), weight=0.7,
-               description="Fijne fractie uit zandvang en zeven, gewassen."),
-        _need("minerals.mixed_rubble", "Gemengd bouw- en sloopafval (steenachtig)", "t", "week",
-              (50, 400), ("17 01 07",), _NEAR, (10, 50),
-              description="Gemengd puin van beton, metselwerk en tegels."),
-        _offer("metals.ferrous", "Wapeningsstaal uit puin", "t", "month", (5, 40),
-               ("19 12 02",), _METALS, description="Uitgezeefd wapeningsstaal, magnetisch."),
-        _NEED_WATER,
-    )),
-    Archetype("scrap_dealer", "waste_processing", "46.77", 0.3,
-              ("Metaalrecycling", "Oud IJzerhandel", "Schroothandel"), (
-        _need("metals", "Oud ijzer en non-ferro", "t", "week", (10, 100),
-              ("12 01 01", "12 01 02", "12 01 03", "17 04 05", "17 04 02", "20 01 40"), _WIDE,
-              (20, 100), description="Alle soorten ferro en non-ferro, ook gemengd."),
-        _need("metals.aluminium", "Aluminium", "t", "month", (2, 30), ("17 04 02",), _WIDE,
-              (20, 100), description="Aluminium profielen, kozijnen en plaat."),
-        _offer("metals.ferrous", "Gesorteerd staalschroot", "t", "week", (20, 150),
-               ("19 12 02",), _METALS, description="Geknipt en gesorteerd schroot, smeltklaar."),
-        _offer("metals.non_ferrous", "Gesorteerd non-ferro", "t", "month", (2, 20),
-               ("19 12 03",), _METALS, description="Aluminium, koper en messing, per soort."),
-        _PALLETS,
-        _FILM,
-    )),
-    Archetype("waste_collector", "waste_processing", "38.11", 0.4,
-              ("Afvalinzameling", "Container- en Recyclingbedrijf", "Milieuservice"), (
-        _offer("paper", "Gesorteerd oud papier", "t", "week", (20, 150), ("19 12 01",),
-               _TO_RECYCLING, description="Oud papier en karton, nagesorteerd en geperst."),
-        _need("oils_fats.edible", "Gebruikt frituurvet", "kg", "month", (500, 5_000),
-              ("20 01 25",), _REGIONAL, (20, 80),
-              description="Inzameling van frituurvet bij horeca; vaten worden omgeruild."),
-        _need("organics.biowaste", "Swill en keukenafval", "t", "week", (2, 20), ("20 01 08",),
-              _REGIONAL, (20, 80),
-              description="Keukenafval uit horeca, afgevoerd naar vergisting."),
-        _need("paper", "Oud papier en karton", "t", "week", (5, 40), ("15 01 01", "20 01 01"),
-              _REGIONAL, (20, 80), description="Bedrijfskarton en papier, met perscontainer."),
-        _need("textiles", "Textiel", "kg", "month", (200, 2_000), ("20 01 10", "20 01 11"),
-              _REGIONAL, (20, 80), weight=0.5,
-              description="Textiel en linnengoed voor hergebruik en vezelrecycling."),
-        _need("glass", "Verpakkingsglas", "t", "month", (2, 20), ("15 01 07",), _REGIONAL,
-              (20, 80), weight=0.5, description="Verpakkingsglas uit horeca en bedrijven."),
-    )),
-    # -- energy ----------------------------------------------------------------------------
-    Archetype("biomass_plant", "energy", "35.11.1", 0.3,
-              ("Bio-energiecentrale", "Biomassacentrale", "Warmtekrachtcentrale"), (
-        _need("organics.biomass_fuel", "Biomassa (houtsnippers en schors)", "t", "week",
-              (50, 400), ("03 01 01", "03 01 05", "02 01 07", "20 02 01"), _WIDE, (50, 250),
-              description="Schone houtige biomassa, vochtgehalte onder 50 %."),
-        _need("organics.wood", "B-hout", "t", "week", (30, 200),
-              ("17 02 01", "19 12 07", "20 01 38", "03 01 05"), _WIDE, (50, 250),
-              description="Gebruikt hout als brandstof, vrij van verduurzamingsmiddelen."),
-        _offer("energy.steam", "Stoom", "MWh", "week", (200, 1_500), (), _UNUSED,
-               description="Hogedrukstoom voor industriële afnemers."),
-        _offer("energy.hot_water", "Warmte voor een warmtenet", "MWh", "week", (100, 800), (),
-               _UNUSED, description="Warm water van 70-90 °C, levering via warmtenet."),
-        _offer("minerals.fly_ash", "Vliegas uit meestook", "t", "month", (20, 150),
-               ("10 01 17",), _MINERALS, description="Vliegas, analyse volgens NEN-EN 450-1."),
-        _offer("minerals.bottom_ash", "Bodemas", "t", "month", (30, 200), ("10 01 01",),
-               _MINERALS, description="Bodemas en slakken uit de ketel."),
-        _NEED_WATER,
-    )),
-    Archetype("heat_network", "energy", "35.30", 0.3,
-              ("Warmtebedrijf", "Warmtenet", "Energiecoöperatie"), (
-        _need("energy.hot_water", "Restwarmte voor het warmtenet", "MWh", "week", (100, 1_000),
-              (), _HEAT, None,
-              description="Warmte vanaf 60 °C, of lager als bron voor een warmtepomp."),
-        _offer("energy.hot_water", "Zomeroverschot warmte", "MWh", "week", (20, 150), (),
-               _UNUSED, weight=0.5, description="Warmte die het net in de zomer over heeft."),
-        _need("energy.heat_low_temperature", "Bronwarmte voor de warmtepomp", "MWh", "week",
-              (20, 200), (), _HEAT, None, weight=0.7,
-              description="Warmte van 20-40 °C uit koelwater of riothermie."),
-    )),
-)
-# fmt: on
+ARCHETYPES: Final[tuple[Archetype, ...]] = _load_archetypes()
 
 #: Firms that open every economy, at fixed region PC4s: ``(archetype, pc4)``. Chosen
-#: so the engine always has closed loops and short heat links to find.
-ANCHORS: Final[tuple[tuple[str, str], ...]] = (
-    ("brewery", "7418"),  # Deventer: spent grain -> dairy farm, CO2 -> greenhouse
-    ("dairy_farm", "7391"),  # Voorst (Twello): manure -> digester
-    ("digester", "7383"),  # Voorst: biogas -> brewery and bakery, digestate -> arable farm
-    ("arable_farm", "7384"),  # Voorst: crop residues -> digester
-    ("bakery", "7411"),  # Deventer: bread residues -> pig farm
-    ("pig_farm", "7395"),  # Voorst: manure -> digester
-    ("paper_mill", "6961"),  # Brummen (Eerbeek): hot water -> greenhouse
-    ("greenhouse", "6961"),  # Brummen (Eerbeek): next to the paper mill
-    ("distribution_centre", "7418"),  # Deventer: cardboard -> paper mill
-    ("demolition", "7324"),  # Apeldoorn: concrete rubble -> rubble recycler
-    ("rubble_recycler", "7332"),  # Apeldoorn: granulate -> concrete plant
-    ("concrete_plant", "7325"),  # Apeldoorn: returned concrete -> rubble recycler
-    ("metal_workshop", "7202"),  # Zutphen: steel and aluminium -> scrap dealer
-    ("scrap_dealer", "7231"),  # Zutphen: sorted scrap -> foundry
-    ("foundry", "7241"),  # Lochem: needs scrap
-    ("restaurant", "7311"),  # Apeldoorn: food waste and cooking oil -> waste collector
-    ("waste_collector", "7321"),  # Apeldoorn: sorted paper -> paper mill
+#: so the engine always has closed loops and short heat links to find (the file says
+#: which loop each anchor closes).
+ANCHORS: Final[tuple[tuple[str, str], ...]] = tuple(
+    (str(anchor["archetype"]), str(anchor["pc4"])) for anchor in _archetype_data()["anchors"]
 )
 
 # -- names ---------------------------------------------------------------------------------
 
 # Invented Dutch-sounding compounds: prefix + suffix, e.g. "Korenaar", "Lindehorst".
-_NAME_PREFIXES: Final = (
-    "Koren", "Linde", "Beuke", "Eike", "Heide", "Klaver", "Haver", "Rogge",
-    "Molen", "Wilgen", "Berken", "Vlier", "Hazel", "Essen", "Elzen", "Zonne",
-    "Water", "Veld", "Bos", "Hooi", "Vlas", "Tarwe", "Gerst", "Hoppe",
-    "Wolde", "Ravens", "Reiger", "Kievit", "Merel", "Ooie", "Uiter", "Leeuwe",
-)  # fmt: skip
-_NAME_SUFFIXES: Final = (
-    "aar", "hof", "kamp", "stede", "brink", "horst", "veen", "weerd", "beek", "dijk",
-    "laar", "hoeve", "wijk", "hage", "schot", "burg", "mond", "sloot", "rade", "lo",
-)  # fmt: skip
-_LEGAL_FORMS: Final = ("", "", " B.V.", " V.O.F.", " & Zn.")
+_NAME_PREFIXES: Final[tuple[str, ...]] = tuple(_archetype_data()["firm_names"]["prefixes"])
+_NAME_SUFFIXES: Final[tuple[str, ...]] = tuple(_archetype_data()["firm_names"]["suffixes"])
+_LEGAL_FORMS: Final[tuple[str, ...]] = tuple(_archetype_data()["firm_names"]["legal_forms"])
 
 # PostNL letters: F, I, O, Q, U and Y are not used, and SA, SD, SS are never issued.
 _POSTCODE_LETTERS: Final = "ABCDEGHJKLMNPRSTVWXZ"

@@ -11,6 +11,7 @@ import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Literal
 
 import numpy as np
@@ -24,15 +25,21 @@ from flows import listing_file
 from flows.errors import Problem, ValidationError
 from flows.listing_file import (
     CANONICAL_COLUMNS,
+    cells,
     column_help,
+    parse,
     parse_listings,
+    read,
     read_listing_file,
+    rules,
     split_offers_needs,
     template_frame,
     to_export_frame,
+    write,
     write_listing_file,
     write_template,
 )
+from flows.listing_file import help as help_
 from flows.schema import LISTING_COLUMNS
 
 ALLOWED_COLUMNS = ", ".join(LISTING_COLUMNS)
@@ -1148,12 +1155,13 @@ def test_any_valid_listings_survive_an_export_and_a_re_import(
 
 @given(value=st.floats(min_value=0, allow_nan=False, allow_infinity=False, exclude_min=True))
 def test_an_exported_number_reads_back_exactly(value: float) -> None:
-    text = listing_file._format_decimal(value)
-    assert listing_file._parse_grouped_number(text) == value
+    text = cells._format_decimal(value)
+    assert cells._parse_grouped_number(text) == value
 
 
-def test_the_docstring_examples_run() -> None:
-    result = doctest.testmod(
-        listing_file, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-    )
+@pytest.mark.parametrize(
+    "module", [listing_file, cells, read, rules, parse, write, help_], ids=lambda m: m.__name__
+)
+def test_the_docstring_examples_run(module: ModuleType) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
