@@ -50,6 +50,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Final
 
+import pandas as pd
+
 from flows.errors import InvalidEWCCode, Problem
 
 __all__ = [
@@ -61,6 +63,7 @@ __all__ = [
     "canonical_code",
     "feed_refusal",
     "is_feed_use",
+    "listing_warnings",
     "refusals_for_need",
 ]
 
@@ -321,6 +324,45 @@ def refusals_for_need(
             problems.append(
                 Problem(refusal.message(need_material=material or ""), row=row, column=column)
             )
+    return problems
+
+
+def listing_warnings(listings: pd.DataFrame, *, column: str = "ewc_code") -> list[Problem]:
+    """Return the refusal warnings of every need of a canonical listings frame.
+
+    :func:`flows.listing_file.parse_listings` stores them in ``frame.attrs["warnings"]``;
+    they do not stop an import (the need's other codes still match).
+
+    Parameters
+    ----------
+    listings
+        A frame with ``kind``, ``material``, ``accepted_ewc_codes`` and optionally ``row``.
+    column
+        The column the warnings point at (``ewc_code`` in a listing file).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"row": [2, 3], "kind": ["need", "offer"],
+    ...     "material": ["organics.animal_feed", "organics.biowaste"],
+    ...     "accepted_ewc_codes": [("02 07 01", "20 01 08"), ()]})
+    >>> [(p.row, p.column) for p in listing_warnings(frame)]
+    [(3, 'ewc_code')]
+    """
+    needed = {"kind", "material", "accepted_ewc_codes"}
+    if not needed <= set(listings.columns):
+        return []
+    rows = listings["row"].tolist() if "row" in listings.columns else range(2, len(listings) + 2)
+    problems: list[Problem] = []
+    for row, kind, material, codes in zip(
+        rows, listings["kind"], listings["material"], listings["accepted_ewc_codes"], strict=True
+    ):
+        if (
+            kind == "need"
+            and codes
+            and is_feed_use(material if isinstance(material, str) else None)
+        ):
+            row_number = int(row) if row is not None and not pd.isna(row) else None
+            problems += refusals_for_need(codes, material, row=row_number, column=column)
     return problems
 
 

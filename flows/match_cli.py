@@ -129,6 +129,8 @@ def match_command(
         # A local command line may read national files; the web upload keeps its limits.
         raw = read_listing_file(listings, max_bytes=MAX_FILE_BYTES, max_rows=MAX_FILE_ROWS)
         frame = parse_listings(raw, require_organisation=True)
+        for warning in frame.attrs.get("warnings", []):
+            click.echo(f"{listings}: warning: {warning}", err=True)
         offers, needs = split_offers_needs(frame)
         read_s = time.perf_counter() - started
         road_network = None

@@ -257,3 +257,46 @@ def test_match_without_out_or_explain_is_a_usage_error(tmp_path):
     result = CliRunner().invoke(main, ["match", str(listings)])
     assert result.exit_code == 2
     assert "give --out PATH" in result.output
+
+
+def test_the_import_warns_about_refused_codes_without_stopping(tmp_path):
+    from flows.listing_file import parse_listings, read_listing_file
+
+    listings = tmp_path / "listings.csv"
+    listings.write_text(EXPLAIN_FILE, encoding="utf-8")
+    frame = parse_listings(read_listing_file(listings), require_organisation=True)
+    warnings = frame.attrs["warnings"]
+    assert [(w.row, w.column) for w in warnings] == [(7, "ewc_code")]
+    assert "accepted EWC code 20 01 08 cannot supply animal feed" in warnings[0].message
+    # The need keeps its list and its first code's category is not its material here.
+    need_f = frame.set_index("ref").loc["F"]
+    assert need_f["accepted_ewc_codes"] == ("02 07 01", "20 01 08")
+
+    out = tmp_path / "proposals.csv"
+    result = CliRunner().invoke(main, ["match", str(listings), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning: row 7, column 'ewc_code': accepted EWC code 20 01 08" in result.stderr
+
+
+def test_a_need_with_codes_only_shows_the_first_codes_category_and_matches_them_all():
+    from flows.listing_file import parse_listings
+
+    raw = pd.DataFrame(
+        {
+            "ref": ["o1", "o2", "n1"],
+            "organisation": ["A", "B", "C"],
+            "kind": ["offer", "offer", "need"],
+            "title": ["Grass", "Rubble", "Anything"],
+            "ewc_code": ["02 01 03", "17 01 07", "02.01.03;170107"],
+            "quantity": ["5", "5", "20"],
+            "unit": ["t", "t", "t"],
+            "lat": ["52.25", "52.25", "52.21"],
+            "lon": ["6.16", "6.16", "5.96"],
+        }
+    )
+    frame = parse_listings(raw)
+    assert frame.set_index("ref").loc["n1", "material"] == "organics.green_waste"
+    from flows.propose import propose_from_listings
+
+    result = propose_from_listings(frame.assign(organisation=["A", "B", "C"]))
+    assert sorted(result.frame["offer_ref"]) == ["o1", "o2"]
