@@ -186,7 +186,8 @@ def find_candidates(
     rule_of_pair = np.full(n_mat * n_mat, -1, dtype=np.int32)
     rule_of_pair[rule_offered[present] * n_mat + rule_needed[present]] = np.flatnonzero(present)
 
-    ox, oy, nx_, ny = _project(offers, needs)
+    projected = _project(offers, needs)
+    ox, oy, nx_, ny = projected.offer_x, projected.offer_y, projected.need_x, projected.need_y
     road_factor = 1.0 if road_network is not None else float(circuity)
     if "max_distance_km" in needs.columns:
         max_km_arr = (
@@ -198,6 +199,9 @@ def find_candidates(
         max_km_arr = np.full(len(needs), float(default_max_distance_km))
     radius_m = max_km_arr * 1000.0 / road_factor
     bucket = bucket_of_radius(radius_m)
+    # Outside RD New the tree searches a little wider (the projection may shorten a
+    # distance by its smallest scale factor); geodesic distances then decide.
+    search_radius_m = radius_m * projected.search_factor
 
     codes = _code_lists(offers, needs)
     listing = codes.restricted if code_lists == "as_written" else np.zeros(len(needs), dtype=bool)
@@ -235,14 +239,14 @@ def find_candidates(
     pieces_d: list[FloatArray] = []
     for members, compatible in groups:
         need_tree = cKDTree(need_points[members])
-        search_m = float(radius_m[members].max())
+        search_m = float(search_radius_m[members].max())
         for m_off in compatible:
             offer_tree, offer_members = offer_trees[m_off]
             found = need_tree.sparse_distance_matrix(offer_tree, search_m, output_type="ndarray")
             if found.shape[0] == 0:
                 continue
             need_rows = members[found["i"]]
-            keep = found["v"] <= radius_m[need_rows]
+            keep = found["v"] <= search_radius_m[need_rows]
             pieces_n.append(need_rows[keep])
             pieces_o.append(offer_members[found["j"][keep]])
             pieces_d.append(found["v"][keep])
@@ -253,6 +257,17 @@ def find_candidates(
     straight_m = np.concatenate(pieces_d)
     del pieces_o, pieces_n, pieces_d
 
+    if projected.geodesic:
+        from geo.distance import geodesic_km
+
+        straight_m = 1000.0 * geodesic_km(
+            offers["lon"].to_numpy(dtype=np.float64)[offer_idx],
+            offers["lat"].to_numpy(dtype=np.float64)[offer_idx],
+            needs["lon"].to_numpy(dtype=np.float64)[need_idx],
+            needs["lat"].to_numpy(dtype=np.float64)[need_idx],
+        )
+        within = straight_m <= radius_m[need_idx]
+        offer_idx, need_idx, straight_m = offer_idx[within], need_idx[within], straight_m[within]
     keep = _pair_filters(offers, needs, offer_idx, need_idx)
     if codes.restricted.any():
         keep &= codes.accepts(offer_idx, need_idx)
@@ -406,20 +421,42 @@ def straight_km_pairs(
     >>> round(float(km[0]), 1)
     14.4
     """
-    from geo.crs import metric_crs_for
-    from geo.distance import project_lonlat
+    from geo.crs import RD_NEW, metric_crs_for
+    from geo.distance import geodesic_km, project_lonlat
 
     crs = metric_crs_for(all_lon, all_lat)
+    if crs != RD_NEW:
+        return geodesic_km(lon1, lat1, lon2, lat2)
     x1, y1 = project_lonlat(lon1, lat1, crs=crs)
     x2, y2 = project_lonlat(lon2, lat2, crs=crs)
     km: FloatArray = np.hypot(np.asarray(x2) - x1, np.asarray(y2) - y1) / 1000.0
     return km
 
 
-def _project(
-    offers: pd.DataFrame, needs: pd.DataFrame
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
-    from geo.crs import metric_crs_for
+@dataclass(frozen=True)
+class _Projected:
+    """Offer and need points in the metric CRS of the data, and how to measure them."""
+
+    offer_x: FloatArray
+    offer_y: FloatArray
+    need_x: FloatArray
+    need_y: FloatArray
+    crs: str
+    #: Search radius per true radius: 1 in RD New, 1 / smallest scale factor elsewhere.
+    search_factor: float
+    #: Measure the found pairs geodesically (everywhere but RD New).
+    geodesic: bool
+
+
+def _project(offers: pd.DataFrame, needs: pd.DataFrame) -> _Projected:
+    """Project every location once to the data's metric CRS (:func:`geo.crs.choose_metric_crs`).
+
+    RD New measures the Netherlands to 0.03 %, so its distances are used as they are.
+    Elsewhere (a UTM zone, or ETRS89-LAEA for data spread over Europe, whose scale is
+    off by up to a few per cent far from its centre) the tree only finds the pairs and
+    the distances are geodesic.
+    """
+    from geo.crs import RD_NEW, choose_metric_crs, min_scale_factor
     from geo.distance import project_lonlat
 
     lon = np.concatenate(
@@ -428,12 +465,15 @@ def _project(
     lat = np.concatenate(
         [offers["lat"].to_numpy(dtype=np.float64), needs["lat"].to_numpy(dtype=np.float64)]
     )
-    crs = metric_crs_for(lon, lat)
+    crs = choose_metric_crs(lon=lon, lat=lat)
     x, y = project_lonlat(lon, lat, crs=crs)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     n_o = len(offers)
-    return x[:n_o], y[:n_o], x[n_o:], y[n_o:]
+    geodesic = crs != RD_NEW
+    # 0.1 % more covers the curvature of a segment between two points.
+    factor = 1.001 / min(min_scale_factor(crs, lon, lat), 1.0) if geodesic else 1.0
+    return _Projected(x[:n_o], y[:n_o], x[n_o:], y[n_o:], crs, factor, geodesic)
 
 
 def _pair_filters(
