@@ -288,13 +288,13 @@ def find_candidates(
     rule = rule_of_pair[offer_mat[offer_idx].astype(np.int64) * n_mat + need_mat[need_idx]]
     by_list = listing[need_idx]
     if by_list.any():
-        rules, rule[by_list] = _accepted_code_rules(
-            rules,
-            materials,
-            offer_mat[offer_idx[by_list]],
-            need_mat[need_idx[by_list]],
-            rule[by_list],
+        pair = offer_mat[offer_idx[by_list]].astype(np.int64) * n_mat + need_mat[need_idx[by_list]]
+        seen = np.zeros(n_mat * n_mat, dtype=bool)
+        seen[pair] = True
+        rules, rule_of_listed_pair = _accepted_code_rules(
+            rules, materials, np.flatnonzero(seen), rule_of_pair
         )
+        rule[by_list] = rule_of_listed_pair[pair]
     return CandidateEdges(
         offer_idx=offer_idx.astype(np.int32),
         need_idx=need_idx.astype(np.int32),
@@ -624,23 +624,20 @@ def _code_lists(offers: pd.DataFrame, needs: pd.DataFrame) -> _CodeLists:
 def _accepted_code_rules(
     rules: pd.DataFrame,
     materials: pd.Index,
-    offer_mat: npt.NDArray[np.int32],
-    need_mat: npt.NDArray[np.int32],
-    taxonomy_rule: npt.NDArray[np.int32],
+    pairs: npt.NDArray[np.int64],
+    rule_of_pair: npt.NDArray[np.int32],
 ) -> tuple[pd.DataFrame, npt.NDArray[np.int32]]:
-    """Append one ``accepted_code`` rule per (offered, needed) pair of listing-need edges.
+    """Append one ``accepted_code`` rule per (offered, needed) material pair in ``pairs``.
 
-    Its reason says the need lists the code and adds the taxonomy's reason when there is
-    one. Returns the extended rules and the edges' rule indices.
+    ``pairs`` are ``offered * n_mat + needed`` codes. The reason says the need lists the
+    code and adds the taxonomy's reason when there is one. Returns the extended rules and
+    the rule index of every pair code (-1 for pairs not given).
     """
     n_mat = len(materials)
-    pair = offer_mat.astype(np.int64) * n_mat + need_mat
-    unique, inverse = np.unique(pair, return_inverse=True)
-    first = np.unique(inverse, return_index=True)[1]
     rows = []
-    for p, edge in zip(unique, first, strict=True):
-        offered, needed = str(materials[int(p // n_mat)]), str(materials[int(p % n_mat)])
-        base = int(taxonomy_rule[edge])
+    for p in pairs.tolist():
+        offered, needed = str(materials[p // n_mat]), str(materials[p % n_mat])
+        base = int(rule_of_pair[p])
         extra_en = f" {rules['reason_en'].iat[base]}" if base >= 0 else ""
         extra_nl = f" {rules['reason_nl'].iat[base]}" if base >= 0 else ""
         rows.append(
@@ -654,8 +651,9 @@ def _accepted_code_rules(
             )
         )
     added = pd.DataFrame(rows, columns=list(rules.columns), dtype=str)
-    extended = pd.concat([rules, added], ignore_index=True)
-    return extended, (len(rules) + inverse).astype(np.int32)
+    rule_of_listed_pair = np.full(n_mat * n_mat, -1, dtype=np.int32)
+    rule_of_listed_pair[pairs] = len(rules) + np.arange(len(pairs), dtype=np.int32)
+    return pd.concat([rules, added], ignore_index=True), rule_of_listed_pair
 
 
 def _network_km(
