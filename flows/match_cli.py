@@ -10,6 +10,10 @@ Examples
 .. code-block:: console
 
     $ python -m flows match listings.csv --out proposals.csv --objective co2 --top-k 20
+    $ python -m flows match listings.csv --explain F0001-01:F0002-03
+
+``--explain OFFER_REF:NEED_REF`` (repeatable) prints, instead of solving, why that pair
+is or is not a candidate (see :mod:`flows.explain`).
 """
 
 from __future__ import annotations
@@ -43,9 +47,17 @@ MAX_FILE_ROWS: Final = 2_000_000
 @click.option(
     "--out",
     "out_path",
-    required=True,
+    default=None,
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Where to write the proposals CSV.",
+    help="Where to write the proposals CSV (required unless --explain is given).",
+)
+@click.option(
+    "--explain",
+    "explain",
+    multiple=True,
+    metavar="OFFER_REF:NEED_REF",
+    help="Print why this offer/need pair is or is not a candidate, and do not solve "
+    "(repeatable; a ref may be ORGANISATION/REF).",
 )
 @click.option(
     "--objective",
@@ -94,7 +106,8 @@ MAX_FILE_ROWS: Final = 2_000_000
 )
 def match_command(
     listings: Path,
-    out_path: Path,
+    out_path: Path | None,
+    explain: tuple[str, ...],
     objective: str,
     solver: str,
     max_distance_km: float,
@@ -109,11 +122,15 @@ def match_command(
     from flows.propose import Params, propose
     from geo.errors import GeoError
 
+    if out_path is None and not explain:
+        raise click.UsageError("give --out PATH for the proposals, or --explain PAIR")
     started = time.perf_counter()
     try:
         # A local command line may read national files; the web upload keeps its limits.
         raw = read_listing_file(listings, max_bytes=MAX_FILE_BYTES, max_rows=MAX_FILE_ROWS)
         frame = parse_listings(raw, require_organisation=True)
+        for warning in frame.attrs.get("warnings", []):
+            click.echo(f"{listings}: warning: {warning}", err=True)
         offers, needs = split_offers_needs(frame)
         read_s = time.perf_counter() - started
         road_network = None
@@ -121,6 +138,24 @@ def match_command(
             from geo.distance import RoadNetwork
 
             road_network = RoadNetwork.from_graphml(road_graphml)
+        if explain:
+            from flows.explain import explain_pair, parse_pair
+            from flows.validate import validate_listings
+
+            validate_listings(offers, needs)
+            for pair in explain:
+                offer_ref, need_ref = parse_pair(pair)
+                found = explain_pair(
+                    offers,
+                    needs,
+                    offer_ref=offer_ref,
+                    need_ref=need_ref,
+                    circuity=circuity,
+                    default_max_distance_km=max_distance_km,
+                    road_network=road_network,
+                )
+                click.echo(found.format())
+            return
         params = Params(
             objective=objective,  # type: ignore[arg-type]
             solver=solver,  # type: ignore[arg-type]
@@ -143,6 +178,7 @@ def match_command(
         click.echo(f"{listings}: {error}", err=True)
         raise SystemExit(2) from None
 
+    assert out_path is not None
     result.frame.to_csv(out_path, index=False)
     timings = {"read": read_s, **result.timings_s}
     click.echo(format_summary(result.summary, timings), err=True)

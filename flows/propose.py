@@ -53,6 +53,7 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
+from flows.candidates import CodeListReading
 from flows.schema import PROPOSAL_COLUMNS
 
 __all__ = [
@@ -110,6 +111,10 @@ class Params:
         Credit the classic symbiosis exchanges with their cited factors
         (:mod:`flows.symbiosis`); ``False`` uses the generic production term for every
         pair, as before the credits existed (for comparisons).
+    code_lists
+        How a need's list of accepted EWC codes is read: ``"as_written"`` (default,
+        the list alone decides, within the law) or ``"within_rules"`` (the reading
+        before issue 8: the list intersected with the taxonomy's rules; for benchmarks).
 
     Examples
     --------
@@ -129,6 +134,7 @@ class Params:
     road_network: Any | None = None
     progress: bool = False
     symbiosis_credits: bool = True
+    code_lists: CodeListReading = "as_written"
 
     def __post_init__(self) -> None:
         if self.objective not in ("co2", "tonnes"):
@@ -225,6 +231,7 @@ def propose(
             circuity=params.circuity,
             default_max_distance_km=params.default_max_distance_km,
             road_network=params.road_network,
+            code_lists=params.code_lists,
         )
         if excluded is not None and len(excluded) and len(edges):
             edges = edges.take(_allowed_edges(edges, offers_n, needs_n, excluded))

@@ -20,10 +20,19 @@ Examples
 
 from __future__ import annotations
 
-from geo.crs import RD_NEW, WGS84, metric_crs_for, require_metric, to_metric
+from geo.crs import (
+    ETRS89_LAEA,
+    RD_NEW,
+    WGS84,
+    choose_metric_crs,
+    metric_crs_for,
+    require_metric,
+    to_metric,
+)
 from geo.distance import (
     DEFAULT_CIRCUITY,
     RoadNetwork,
+    geodesic_km,
     project_lonlat,
     road_km,
     straight_km,
@@ -49,16 +58,19 @@ from geo.geocode import (
 from geo.regions import (
     REGION_MUNICIPALITY_CODES,
     Municipality,
+    ServiceArea,
     assign_municipalities,
     cleantech_regio,
     municipality_at,
     netherlands_municipalities,
     region_bounds,
     region_geojson,
+    service_area,
 )
 
 __all__ = [
     "DEFAULT_CIRCUITY",
+    "ETRS89_LAEA",
     "RD_NEW",
     "REGION_MUNICIPALITY_CODES",
     "WGS84",
@@ -70,11 +82,14 @@ __all__ = [
     "MissingCRSError",
     "Municipality",
     "RoadNetwork",
+    "ServiceArea",
     "UnknownPostcode",
     "assign_municipalities",
+    "choose_metric_crs",
     "cleantech_regio",
     "geocode_postcode",
     "geocode_postcodes",
+    "geodesic_km",
     "is_valid_postcode",
     "metric_crs_for",
     "municipality_at",
@@ -87,6 +102,7 @@ __all__ = [
     "region_pc4s",
     "require_metric",
     "road_km",
+    "service_area",
     "straight_km",
     "straight_km_xy",
     "to_metric",

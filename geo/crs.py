@@ -1,8 +1,10 @@
 """Coordinate reference systems: which metric CRS to use, and the guard that refuses degrees.
 
 Reststroom stores every location as WGS84 longitude/latitude (:data:`WGS84`) and measures
-in metres in a projected CRS: RD New (:data:`RD_NEW`, EPSG:28992) for the Netherlands, or
-an estimated UTM zone elsewhere. :func:`require_metric` is the one guard that every metric
+in metres in a projected CRS chosen by :func:`choose_metric_crs`: RD New (:data:`RD_NEW`,
+EPSG:28992) in and near the Netherlands, the UTM zone of the data's centre elsewhere, or
+ETRS89-LAEA Europe (:data:`ETRS89_LAEA`, EPSG:3035) for data spread over Europe.
+:func:`require_metric` is the one guard that every metric
 operation (distance, buffer, area) goes through, so degrees are never mistaken for metres.
 
 Examples
@@ -12,6 +14,8 @@ Examples
 True
 >>> metric_crs_for(-3.70, 40.42)  # Madrid
 'EPSG:32630'
+>>> choose_metric_crs(lon=[-3.70, 24.94], lat=[40.42, 60.17])  # Madrid and Helsinki
+'EPSG:3035'
 """
 
 from __future__ import annotations
@@ -29,12 +33,16 @@ from pyproj.exceptions import CRSError
 from geo.errors import GeoError, GeographicCRSError, InvalidCoordinates, MissingCRSError
 
 __all__ = [
+    "ETRS89_LAEA",
+    "EUROPE_BOUNDS_LONLAT",
     "NL_BOUNDS_LONLAT",
     "RD_NEW",
     "WGS84",
     "CRSLike",
     "check_lonlat",
+    "choose_metric_crs",
     "metric_crs_for",
+    "min_scale_factor",
     "require_metric",
     "to_metric",
 ]
@@ -47,6 +55,12 @@ RD_NEW: Final = "EPSG:28992"
 
 NL_BOUNDS_LONLAT: Final = (3.2, 50.75, 7.22, 53.7)
 """``(min_lon, min_lat, max_lon, max_lat)``: the area of use of EPSG:28992 (PROJ database)."""
+
+ETRS89_LAEA: Final = "EPSG:3035"
+"""ETRS89 / LAEA Europe (Lambert azimuthal equal-area, centre 10 E 52 N), in metres."""
+
+EUROPE_BOUNDS_LONLAT: Final = (-35.58, 24.6, 44.83, 84.73)
+"""``(min_lon, min_lat, max_lon, max_lat)``: the area of use of EPSG:3035 (PROJ database)."""
 
 # RD New is an oblique stereographic projection centred on Amersfoort; its scale error
 # stays below 0.03 % up to ~200 km from the centre, so firms just across the German or
@@ -132,25 +146,7 @@ def _out_of_range(values: FloatArray, *, name: str, limit: float) -> str:
 
 
 def metric_crs_for(lon: npt.ArrayLike, lat: npt.ArrayLike) -> str:
-    """Choose a metric CRS for points: RD New in and near the Netherlands, else a UTM zone.
-
-    Parameters
-    ----------
-    lon, lat
-        WGS84 degrees, scalars or arrays. NaN values are ignored.
-
-    Returns
-    -------
-    str
-        ``"EPSG:28992"`` when every point lies within the RD New area of use widened by
-        0.5 degree, otherwise the WGS84 UTM zone (``"EPSG:326xx"`` north, ``"EPSG:327xx"``
-        south) of the centre of the points' bounding box, as
-        :meth:`geopandas.GeoSeries.estimate_utm_crs` chooses it.
-
-    Raises
-    ------
-    InvalidCoordinates
-        If no point has finite coordinates, or a value is out of range.
+    """Choose a metric CRS for points with the default options of :func:`choose_metric_crs`.
 
     Examples
     --------
@@ -159,23 +155,122 @@ def metric_crs_for(lon: npt.ArrayLike, lat: npt.ArrayLike) -> str:
     >>> metric_crs_for(151.21, -33.87)  # Sydney
     'EPSG:32756'
     """
+    return choose_metric_crs(lon=lon, lat=lat)
+
+
+def choose_metric_crs(
+    *,
+    lon: npt.ArrayLike,
+    lat: npt.ArrayLike,
+    rd_margin_deg: float = _RD_MARGIN_DEG,
+    max_utm_zones: int = 2,
+) -> str:
+    """Choose the projected CRS in which to measure a set of WGS84 points.
+
+    Parameters
+    ----------
+    lon, lat
+        WGS84 degrees, scalars or arrays. NaN values are ignored.
+    rd_margin_deg
+        How far (degrees) beyond the RD New area of use (:data:`NL_BOUNDS_LONLAT`) points
+        may lie and still be measured in RD New; 0.5 takes in the German and Belgian
+        border regions, where RD New's scale error stays below 0.03 %.
+    max_utm_zones
+        Widest spread, in 6-degree UTM zones, measured in one UTM zone. Wider data
+        inside Europe goes to ETRS89-LAEA.
+
+    Returns
+    -------
+    str
+        ``"EPSG:28992"`` (RD New) when every point lies in or near the Netherlands;
+        otherwise, when the points span at most ``max_utm_zones`` UTM zones, the WGS84
+        UTM zone (``"EPSG:326xx"`` north, ``"EPSG:327xx"`` south) of the centre of their
+        bounding box, as :meth:`geopandas.GeoSeries.estimate_utm_crs` chooses it; else
+        ``"EPSG:3035"`` (ETRS89-LAEA) when every point lies in Europe
+        (:data:`EUROPE_BOUNDS_LONLAT`); else the UTM zone of the centre (data spread
+        over continents has no good single projection: measure it geodesically).
+
+    Raises
+    ------
+    InvalidCoordinates
+        If no point has finite coordinates, or a value is out of range.
+    ValueError
+        If an option is out of range.
+
+    Examples
+    --------
+    >>> choose_metric_crs(lon=[5.96, 6.16], lat=[52.21, 52.25])  # Apeldoorn, Deventer
+    'EPSG:28992'
+    >>> choose_metric_crs(lon=[8.2, 12.6], lat=[56.1, 55.7])  # Herning, Copenhagen
+    'EPSG:32632'
+    >>> choose_metric_crs(lon=[-8.6, 24.9], lat=[41.1, 60.2])  # Porto, Helsinki
+    'EPSG:3035'
+    """
+    if not rd_margin_deg >= 0:
+        raise ValueError(f"rd_margin_deg {rd_margin_deg!r} must be a number >= 0")
+    if isinstance(max_utm_zones, bool) or not isinstance(max_utm_zones, int) or max_utm_zones < 1:
+        raise ValueError(f"max_utm_zones {max_utm_zones!r} must be a positive integer")
     lon_arr, lat_arr = check_lonlat(lon, lat)
     finite = np.isfinite(lon_arr) & np.isfinite(lat_arr)
     if not finite.any():
         raise InvalidCoordinates(
-            "metric_crs_for needs at least one point with finite lon/lat; got none"
+            "choose_metric_crs needs at least one point with finite lon/lat; got none"
         )
     lon_f, lat_f = lon_arr[finite], lat_arr[finite]
-    if _within_rd_area(lon_f, lat_f).all():
+    if _within_rd_area(lon_f, lat_f, margin_deg=rd_margin_deg).all():
         return RD_NEW
-    lon_centre = (float(lon_f.min()) + float(lon_f.max())) / 2.0
-    lat_centre = (float(lat_f.min()) + float(lat_f.max())) / 2.0
+    min_lon, max_lon = float(lon_f.min()), float(lon_f.max())
+    min_lat, max_lat = float(lat_f.min()), float(lat_f.max())
+    lon_centre, lat_centre = (min_lon + max_lon) / 2.0, (min_lat + max_lat) / 2.0
+    zones = _utm_number(max_lon) - _utm_number(min_lon) + 1
+    if zones > max_utm_zones:
+        e_min_lon, e_min_lat, e_max_lon, e_max_lat = EUROPE_BOUNDS_LONLAT
+        in_europe = (
+            e_min_lon <= min_lon
+            and max_lon <= e_max_lon
+            and e_min_lat <= min_lat
+            and max_lat <= e_max_lat
+        )
+        if in_europe:
+            return ETRS89_LAEA
     return _utm_zone(lon_centre, lat_centre)
 
 
-def _within_rd_area(lon: FloatArray, lat: FloatArray) -> npt.NDArray[np.bool_]:
+def _utm_number(lon: float) -> int:
+    return min(int((lon + 180.0) // 6.0) + 1, 60)
+
+
+def min_scale_factor(crs: CRSLike, lon: npt.ArrayLike, lat: npt.ArrayLike) -> float:
+    """Return the smallest point scale factor of ``crs`` at the given points.
+
+    A distance measured in ``crs`` between two of the points is at least this factor
+    times the true (ellipsoidal) distance, up to the curvature of the segment, so a
+    search radius divided by it misses no pair.
+
+    Examples
+    --------
+    >>> round(min_scale_factor("EPSG:32632", 9.0, 56.0), 4)  # on the central meridian
+    0.9996
+    """
+    from pyproj import Proj
+
+    lon_arr, lat_arr = check_lonlat(lon, lat)
+    finite = np.isfinite(lon_arr) & np.isfinite(lat_arr)
+    if not finite.any():
+        return 1.0
+    factors = Proj(CRS.from_user_input(crs)).get_factors(
+        lon_arr[finite], lat_arr[finite], errcheck=False
+    )
+    semiminor = np.asarray(factors.tissot_semiminor, dtype=np.float64)
+    semiminor = semiminor[np.isfinite(semiminor)]
+    return float(semiminor.min()) if semiminor.size else 1.0
+
+
+def _within_rd_area(
+    lon: FloatArray, lat: FloatArray, *, margin_deg: float = _RD_MARGIN_DEG
+) -> npt.NDArray[np.bool_]:
     min_lon, min_lat, max_lon, max_lat = NL_BOUNDS_LONLAT
-    m = _RD_MARGIN_DEG
+    m = margin_deg
     inside: npt.NDArray[np.bool_] = (
         (lon >= min_lon - m) & (lon <= max_lon + m) & (lat >= min_lat - m) & (lat <= max_lat + m)
     )

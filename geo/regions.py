@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -29,19 +31,22 @@ import numpy.typing as npt
 import pandas as pd
 import shapely
 
-from geo.crs import WGS84, check_lonlat
-from geo.errors import InvalidCoordinates
+from geo.crs import RD_NEW, WGS84, check_lonlat, choose_metric_crs
+from geo.errors import InvalidArgument, InvalidCoordinates
 
 __all__ = [
     "DATA_DIR",
+    "DEFAULT_SERVICE_AREA",
     "REGION_MUNICIPALITY_CODES",
     "Municipality",
+    "ServiceArea",
     "assign_municipalities",
     "cleantech_regio",
     "municipality_at",
     "netherlands_municipalities",
     "region_bounds",
     "region_geojson",
+    "service_area",
 ]
 
 DATA_DIR: Final = Path(__file__).resolve().parent / "data"
@@ -239,3 +244,211 @@ def region_geojson() -> dict[str, Any]:
     """
     features = _load_feature_collection(_REGION_FILE)["features"]
     return {"type": "FeatureCollection", "features": copy.deepcopy(features)}
+
+
+# ------------------------------------------------------------------------ service area
+DEFAULT_SERVICE_AREA: Final = "NL"
+"""The default of ``RESTSTROOM_SERVICE_AREA``: the Netherlands (plus the buffer)."""
+
+_AREA_NAMES: Final = {
+    "nl": "NL",
+    "netherlands": "NL",
+    "nederland": "NL",
+    "cleantech_regio": "cleantech_regio",
+    "region": "cleantech_regio",
+    "world": "world",
+    "any": "world",
+}
+_AREA_LABELS: Final = {
+    "NL": "the Netherlands",
+    "cleantech_regio": "the Cleantech Regio",
+    "world": "anywhere",
+}
+# Buffers are computed in metres; the result is simplified to this tolerance (far below
+# the ~150 m uncertainty of the generalised municipal boundaries near a border).
+_SIMPLIFY_M: Final = 100.0
+
+
+@dataclass(frozen=True)
+class ServiceArea:
+    """Where the web app expects sites to be: an area in WGS84 and a plausibility check.
+
+    Attributes
+    ----------
+    key
+        ``"NL"``, ``"cleantech_regio"``, ``"world"`` or ``"bbox"``.
+    buffer_km
+        The buffer around the area, in km.
+    label
+        English description for messages, e.g. ``"the Netherlands plus 50 km"``.
+    geometry
+        A shapely (Multi)Polygon in WGS84 lon/lat.
+    bounds
+        ``(min_lon, min_lat, max_lon, max_lat)`` of ``geometry``.
+    """
+
+    key: str
+    buffer_km: float
+    label: str
+    geometry: Any
+    bounds: tuple[float, float, float, float]
+
+    def contains(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> Any:
+        """Return whether each WGS84 point lies in the area (bool, or a bool array).
+
+        NaN points are never inside.
+
+        Examples
+        --------
+        >>> area = service_area("NL")
+        >>> area.contains(6.1593, 52.2525), area.contains(7.6261, 51.9607)  # Deventer, Münster
+        (True, True)
+        >>> area.contains([12.5683, 2.3522], [55.6761, 48.8566]).tolist()  # Copenhagen, Paris
+        [False, False]
+        """
+        lon_arr, lat_arr = check_lonlat(lon, lat)
+        if self.key == "world":
+            inside = np.isfinite(lon_arr) & np.isfinite(lat_arr)
+        else:
+            inside = shapely.contains_xy(self.geometry, lon_arr, lat_arr)
+        return bool(inside) if np.ndim(inside) == 0 else np.asarray(inside, dtype=bool)
+
+    def outside_message(self, lon: float, lat: float) -> str | None:
+        """Return why a point is implausible (naming the point and the area), or None.
+
+        Examples
+        --------
+        >>> message = service_area("NL").outside_message(12.5683, 55.6761)  # Copenhagen
+        >>> print(message)  # doctest: +NORMALIZE_WHITESPACE
+        the point (lon 12.5683, lat 55.6761) lies outside the service area
+        (the Netherlands plus 50 km)
+        >>> service_area("NL").outside_message(6.1593, 52.2525) is None
+        True
+        """
+        if self.contains(lon, lat):
+            return None
+        return (
+            f"the point (lon {lon:.4f}, lat {lat:.4f}) lies outside the service area ({self.label})"
+        )
+
+
+def service_area(
+    name_or_bbox: str | tuple[float, float, float, float] = DEFAULT_SERVICE_AREA,
+    *,
+    buffer_km: float = 50.0,
+) -> ServiceArea:
+    """Return a service area: a named area or a lon/lat box, plus a buffer.
+
+    Parameters
+    ----------
+    name_or_bbox
+        ``"NL"`` (also ``netherlands``, ``nederland``: the union of the 345 municipal
+        boundaries), ``"cleantech_regio"`` (``region``), ``"world"`` (``any``: no
+        check), or a box ``(min_lon, min_lat, max_lon, max_lat)`` in WGS84 degrees,
+        also as the text ``"3.2,50.7,7.3,53.6"`` (the form of the
+        ``RESTSTROOM_SERVICE_AREA`` setting).
+    buffer_km
+        Buffer around the area in km (>= 0), computed in metres: in RD New
+        (EPSG:28992) for the Dutch areas, in :func:`geo.crs.choose_metric_crs` of the
+        box otherwise. The default 50 km lets German and Belgian partners near the
+        border take part.
+
+    Returns
+    -------
+    ServiceArea
+        Computed once per argument set (cached).
+
+    Raises
+    ------
+    InvalidArgument
+        If the name is unknown, the box malformed, or ``buffer_km`` negative.
+
+    Examples
+    --------
+    >>> area = service_area("NL", buffer_km=50)
+    >>> area.label
+    'the Netherlands plus 50 km'
+    >>> [round(v, 1) for v in area.bounds]
+    [2.6, 50.3, 8.0, 54.0]
+    >>> service_area("5.7,52.0,6.5,52.5", buffer_km=0).contains(6.16, 52.25)
+    True
+    """
+    if isinstance(buffer_km, bool) or not isinstance(buffer_km, int | float):
+        raise InvalidArgument(f"buffer_km {buffer_km!r} must be a number of km >= 0")
+    if not (math.isfinite(buffer_km) and buffer_km >= 0):
+        raise InvalidArgument(f"buffer_km {buffer_km!r} must be a number of km >= 0")
+    if isinstance(name_or_bbox, str):
+        text = name_or_bbox.strip()
+        key = _AREA_NAMES.get(text.casefold())
+        if key is not None:
+            return _named_area(key, float(buffer_km))
+        if "," not in text:
+            raise InvalidArgument(
+                f"service area {name_or_bbox!r} is not one of NL, cleantech_regio, world "
+                "or a box 'min_lon,min_lat,max_lon,max_lat' in WGS84 degrees"
+            )
+        try:
+            parts: tuple[float, ...] = tuple(float(part) for part in text.split(","))
+        except ValueError:
+            parts = ()
+        if len(parts) != 4:
+            raise InvalidArgument(
+                f"service area {name_or_bbox!r} is not a box 'min_lon,min_lat,max_lon,max_lat' "
+                "of four numbers in WGS84 degrees"
+            )
+        return _box_area(_checked_box(parts, name_or_bbox), float(buffer_km))
+    return _box_area(
+        _checked_box(tuple(float(v) for v in name_or_bbox), name_or_bbox), float(buffer_km)
+    )
+
+
+def _checked_box(box: tuple[float, ...], given: object) -> tuple[float, float, float, float]:
+    if len(box) != 4:
+        raise InvalidArgument(f"service area box {given!r} must have four numbers")
+    min_lon, min_lat, max_lon, max_lat = box
+    try:
+        check_lonlat([min_lon, max_lon], [min_lat, max_lat])
+    except InvalidCoordinates as error:
+        raise InvalidArgument(f"service area box {given!r}: {error}") from error
+    if not (min_lon < max_lon and min_lat < max_lat):
+        raise InvalidArgument(
+            f"service area box {given!r} must be min_lon,min_lat,max_lon,max_lat with min < max"
+        )
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def _label(base: str, buffer_km: float) -> str:
+    return base if buffer_km == 0 else f"{base} plus {buffer_km:g} km"
+
+
+@lru_cache(maxsize=8)
+def _named_area(key: str, buffer_km: float) -> ServiceArea:
+    if key == "world":
+        world = shapely.box(-180.0, -90.0, 180.0, 90.0)
+        return ServiceArea("world", 0.0, _AREA_LABELS["world"], world, (-180.0, -90.0, 180.0, 90.0))
+    source = _netherlands_municipalities() if key == "NL" else _cleantech_regio()
+    metric = source.geometry.to_crs(RD_NEW)
+    union = shapely.union_all(shapely.make_valid(metric.values))
+    return _finish(key, union, RD_NEW, buffer_km, _label(_AREA_LABELS[key], buffer_km))
+
+
+@lru_cache(maxsize=8)
+def _box_area(box: tuple[float, float, float, float], buffer_km: float) -> ServiceArea:
+    min_lon, min_lat, max_lon, max_lat = box
+    crs = choose_metric_crs(lon=[min_lon, max_lon], lat=[min_lat, max_lat])
+    lonlat = gpd.GeoSeries([shapely.box(*box).segmentize(0.05)], crs=WGS84)
+    metric = lonlat.to_crs(crs).iloc[0]
+    label = _label(
+        f"the box lon {min_lon:g} to {max_lon:g}, lat {min_lat:g} to {max_lat:g}", buffer_km
+    )
+    return _finish("bbox", metric, crs, buffer_km, label)
+
+
+def _finish(key: str, metric: Any, crs: str, buffer_km: float, label: str) -> ServiceArea:
+    if buffer_km > 0:
+        metric = metric.buffer(buffer_km * 1000.0, quad_segs=16)
+    metric = metric.simplify(_SIMPLIFY_M)
+    geometry = gpd.GeoSeries([metric], crs=crs).to_crs(WGS84).iloc[0]
+    shapely.prepare(geometry)
+    min_lon, min_lat, max_lon, max_lat = (float(v) for v in geometry.bounds)
+    return ServiceArea(key, buffer_km, label, geometry, (min_lon, min_lat, max_lon, max_lat))

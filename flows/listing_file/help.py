@@ -42,6 +42,11 @@ _HELP: Final[Mapping[str, Mapping[str, str]]] = {
         "may be left empty when ewc_code is given. Example: organics.wood.residues",
         "ewc_code": "EWC waste code (02 01 03, 020103 or 02 01 03*); required for offers "
         "except energy and water; for needs a ;-separated list of accepted codes. "
+        "A need's list is honoured as written: exactly the offers under those codes "
+        "qualify, whatever their categories; the need shows the category of its first "
+        "code as its material. The law still holds: a feed need never receives catering "
+        "waste, animal by-products, manure or other codes feed law bans (the import warns), "
+        "and hazardous waste (an entry marked *, e.g. 17 05 03*) only when the list names it. "
         "Example: 03 01 05",
         "quantity": "Amount per frequency, greater than 0; decimal point or comma "
         "(1234,5 or 1234.5; not 1.234, which is ambiguous). Example: 120",
@@ -87,7 +92,13 @@ _HELP: Final[Mapping[str, Mapping[str, str]]] = {
         "leeg als ewc_code is ingevuld. Voorbeeld: organics.wood.residues",
         "ewc_code": "Euralcode (02 01 03, 020103 of 02 01 03*); verplicht voor aanbod "
         "behalve energie en water; bij vraag een door ; gescheiden lijst van geaccepteerde "
-        "codes. Voorbeeld: 03 01 05",
+        "codes. De lijst van een vraag geldt zoals geschreven: precies het aanbod met die "
+        "codes komt in aanmerking, ongeacht de categorie; als materiaal toont de vraag de "
+        "categorie van de eerste code. De wet blijft gelden: een vraag naar diervoeder "
+        "krijgt nooit keukenafval, dierlijke bijproducten, mest of andere codes die de "
+        "diervoederwetgeving verbiedt (de import waarschuwt), en gevaarlijk afval "
+        "(een code met *, bijv. 17 05 03*) alleen als de lijst die code zelf noemt. "
+        "Voorbeeld: 03 01 05",
         "quantity": "Hoeveelheid per frequentie, groter dan 0; decimale komma of punt "
         "(1234,5 of 1234.5; niet 1.234, dat is dubbelzinnig). Voorbeeld: 120",
         "unit": f"{', '.join(UNITS)} (ook ton, m³, stuks). Voorbeeld: t",

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from flows.errors import Problem, ValidationError
+from flows.legal import listing_warnings
 from flows.listing_file.cells import _cell_text
 from flows.listing_file.columns import (
     _FLOAT_COLUMNS,
@@ -75,6 +76,9 @@ def parse_listings(
         None); the rest str. ``material`` is always set: when only EWC codes are given it
         is the taxonomy category of the (first) code. ``lat``/``lon`` come from the
         postcode's centroid when the row gives no coordinates.
+        ``frame.attrs["warnings"]`` lists :class:`~flows.errors.Problem` warnings that do
+        not stop the import: a need's accepted codes that feed law keeps from it
+        (:func:`flows.legal.listing_warnings`).
 
     Raises
     ------
@@ -152,7 +156,10 @@ def parse_listings(
         order = {column: i for i, column in enumerate(LISTING_COLUMNS)}
         problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", -1)))
         raise ValidationError(problems)
-    return _canonical_frame(records)
+    frame = _canonical_frame(records)
+    # Warnings do not stop an import: accepted codes the law keeps from the need.
+    frame.attrs["warnings"] = listing_warnings(frame)
+    return frame
 
 
 def _row_numbers(raw: pd.DataFrame) -> list[int]:

@@ -697,11 +697,9 @@ def _parse_coordinates(row: _Row, record: dict[str, Any]) -> None:
     if len(values) < 2:
         return
     lat, lon = values["lat"], values["lon"]
-    in_lat = NL_LAT_RANGE[0] <= lat <= NL_LAT_RANGE[1]
-    in_lon = NL_LON_RANGE[0] <= lon <= NL_LON_RANGE[1]
-    if in_lat and in_lon:
-        record["lat"], record["lon"] = lat, lon
-        return
+    # Any valid WGS84 point is a location (firms trade across borders; the web app keeps
+    # its own service-area check). Dutch coordinates written the other way round land in
+    # open sea east of Somalia, where no firm lists anything: say so.
     if NL_LAT_RANGE[0] <= lon <= NL_LAT_RANGE[1] and NL_LON_RANGE[0] <= lat <= NL_LON_RANGE[1]:
         row.fail(
             "lat",
@@ -710,15 +708,18 @@ def _parse_coordinates(row: _Row, record: dict[str, Any]) -> None:
             "swapped",
         )
         return
-    for column, value, inside, span in (
-        ("lat", lat, in_lat, NL_LAT_RANGE),
-        ("lon", lon, in_lon, NL_LON_RANGE),
-    ):
-        if not inside:
+    ok = True
+    for column, value, limit in (("lat", lat, 90.0), ("lon", lon, 180.0)):
+        if not -limit <= value <= limit:
             projected = " (it looks like metres; give WGS84 degrees)" if abs(value) > 1000 else ""
             row.bad(
-                column, f"is outside the Netherlands ({column} {_span(span)}){projected}", "outside"
+                column,
+                f"is not between -{limit:g} and {limit:g} (WGS84 degrees){projected}",
+                "outside",
             )
+            ok = False
+    if ok:
+        record["lat"], record["lon"] = lat, lon
 
 
 def _span(bounds: tuple[float, float]) -> str:

@@ -585,8 +585,15 @@ BAD_CELLS: list[tuple[str, dict[str, str], str, str]] = [
         "lat",
         "lat '52°8' is not a number of decimal degrees (e.g. 52.2525)",
     ),
-    ("need", {"lat": "49.5"}, "lat", "lat '49.5' is outside the Netherlands (lat 50.7 to 53.6)"),
-    ("need", {"lon": "7.5"}, "lon", "lon '7.5' is outside the Netherlands (lon 3.2 to 7.3)"),
+    ("need", {"lat": "91"}, "lat", "lat '91' is not between -90 and 90 (WGS84 degrees)"),
+    ("need", {"lon": "-180.5"}, "lon", "lon '-180.5' is not between -180 and 180 (WGS84 degrees)"),
+    (
+        "need",
+        {"lon": "155000"},
+        "lon",
+        "lon '155000' is not between -180 and 180 (WGS84 degrees) (it looks like metres; give "
+        "WGS84 degrees)",
+    ),
     (
         "need",
         {"lat": "6.1978", "lon": "52.141"},
@@ -1218,3 +1225,17 @@ def test_an_export_of_a_frame_without_transport_columns_fills_the_defaults() -> 
     export = to_export_frame(old)
     assert export["transport_mode"].tolist() == ["truck", "truck"]
     assert export["current_source_transport_mode"].tolist() == ["", "truck"]
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [("55.6761", "12.5683"), ("51.9607", "7.6261"), ("40.4168", "-3.7038"), ("-33.87", "151.21")],
+)
+def test_any_valid_wgs84_point_is_a_location(lat, lon):
+    """Copenhagen, Münster, Madrid and Sydney are places firms may list from."""
+    raw = pd.DataFrame(
+        {"ref": ["n1"], "kind": ["need"], "title": ["Wood"], "material": ["organics.wood"],
+         "quantity": ["5"], "unit": ["t"], "lat": [lat], "lon": [lon]}
+    )  # fmt: skip
+    listing = parse_listings(raw).iloc[0]
+    assert (listing["lat"], listing["lon"]) == (float(lat), float(lon))
