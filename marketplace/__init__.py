@@ -28,6 +28,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
 
     register_extensions(app)
+    register_request_log(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_session_guard(app)
@@ -87,6 +88,12 @@ def _sqlite_foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def register_request_log(app: Flask) -> None:
+    from marketplace.request_log import register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:
