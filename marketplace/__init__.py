@@ -35,6 +35,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_jobs(app)
     return app
 
 
@@ -153,6 +154,12 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from marketplace.templating import register
+
+    register(app)
+
+
+def register_jobs(app: Flask) -> None:
+    from marketplace.jobs import register
 
     register(app)
 
