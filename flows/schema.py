@@ -43,6 +43,23 @@ PRICE_TERMS: Final = ("free", "pay", "paid_to_take", "negotiable")
 VISIBILITIES: Final = ("public", "anonymous")
 STATUSES: Final = ("draft", "active", "paused", "closed")
 
+#: Top-level material categories that are not waste: their listings need no EWC code.
+EWC_FREE_ROOTS: Final = frozenset({"energy", "water"})
+
+
+def needs_ewc_code(material: str) -> bool:
+    """Whether an offer of ``material`` (a taxonomy key) must carry an EWC code.
+
+    Energy and water are not waste, so the European List of Waste does not code them.
+
+    Examples
+    --------
+    >>> needs_ewc_code("minerals.gypsum"), needs_ewc_code("energy.heat"), needs_ewc_code("water")
+    (True, False, False)
+    """
+    return material.split(".")[0] not in EWC_FREE_ROOTS
+
+
 #: Columns of the listing file (import, export, ``python -m flows match``), in export order.
 LISTING_COLUMNS: Final = (
     "ref",

@@ -42,10 +42,11 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
 def register_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    from marketplace import models  # noqa: F401 - registers the tables on the metadata
+    from marketplace.blueprints import import_models
     from marketplace.extensions import babel, csrf, db, login_manager, migrate
     from marketplace.i18n import select_locale
 
+    import_models()
     db.init_app(app)
     migrate.init_app(
         app,
@@ -65,7 +66,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.login_message = _l("Please log in to see this page.")
 
-    from marketplace.auth.loader import load_user
+    from marketplace.accounts.loader import load_user
 
     login_manager.user_loader(load_user)
     _enable_sqlite_foreign_keys(app)
@@ -98,9 +99,9 @@ def register_request_log(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from marketplace.blueprints import BLUEPRINTS
+    from marketplace.blueprints import blueprints
 
-    for blueprint in BLUEPRINTS:
+    for blueprint in blueprints():
         app.register_blueprint(blueprint)
 
 
@@ -153,19 +154,21 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from marketplace.templating import register
+    from marketplace import templating
+    from marketplace.core import vocabulary
 
-    register(app)
+    templating.register(app)
+    vocabulary.register(app)
 
 
 def register_jobs(app: Flask) -> None:
-    from marketplace.jobs import register
+    from marketplace.core.jobs import register
 
     register(app)
 
 
 def register_commands(app: Flask) -> None:
-    from marketplace.cli import COMMANDS
+    from marketplace.blueprints import commands
 
-    for command in COMMANDS:
+    for command in commands():
         app.cli.add_command(command)

@@ -9,9 +9,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from flows.normalise import normalise_listings
+from marketplace.core.vocabulary import COMMITTED_STATUSES, MARKET_LISTING_STATUSES
+from marketplace.exchanges.models import Match
 from marketplace.extensions import db
-from marketplace.models import Listing, ListingAcceptedCode, Match
-from marketplace.models.match import COMMITTED_STATUSES
+from marketplace.listings.models import Listing, ListingAcceptedCode
 
 
 def organisation_key(organisation_id: int) -> str:
@@ -19,7 +20,7 @@ def organisation_key(organisation_id: int) -> str:
     return f"org-{organisation_id}"
 
 
-def listings_frame(*, statuses: tuple[str, ...] = ("active",)) -> pd.DataFrame:
+def listings_frame(*, statuses: tuple[str, ...] = MARKET_LISTING_STATUSES) -> pd.DataFrame:
     """Listings in the engine's canonical frame, with ``listing_id`` and ``committed_quantity``."""
     rows = db.session.execute(
         sa.select(

@@ -1,9 +1,15 @@
-"""Locale selection: the user's choice, then the language switch, then Dutch."""
+"""Locale selection (the user's choice, then the language switch, then Dutch) and the switch."""
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request, session
+from flask import Blueprint, current_app, has_request_context, redirect, request, session, url_for
 from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from marketplace.core.urls import safe_next
+from marketplace.extensions import db
+
+bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
@@ -20,3 +26,15 @@ def select_locale() -> str:
     if requested in languages:
         return str(requested)
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+@bp.post("/language")
+def set_language() -> Response:
+    """Switch the interface language (and remember it for a logged-in user)."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+        if current_user.is_authenticated:
+            current_user.locale = lang
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next"), url_for("region.home")))

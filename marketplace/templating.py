@@ -39,11 +39,11 @@ def fmt_quantity(value: float | None, unit: str | None) -> str:
 
 #: Navigation: (endpoint, label, who sees it). Endpoints not (yet) registered are skipped.
 NAV_ITEMS = (
-    ("main.dashboard", _l("Dashboard"), "user"),
+    ("region.dashboard", _l("Dashboard"), "user"),
     ("listings.browse", _l("Market"), "all"),
     ("listings.mine", _l("My listings"), "member"),
     ("matches.index", _l("Matches"), "user"),
-    ("coordinator.overview", _l("Region"), "coordinator"),
+    ("region.overview", _l("Region"), "coordinator"),
     ("organisations.profile", _l("My organisation"), "member"),
 )
 

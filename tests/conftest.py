@@ -48,8 +48,8 @@ def app(
     from flask_migrate import upgrade
 
     from marketplace import create_app
+    from marketplace.core.reference_data import load_reference_data
     from marketplace.extensions import db
-    from marketplace.services.reference import load_reference_data
 
     url = _database_url(request.param, tmp_path_factory)
     if request.param == "postgresql":

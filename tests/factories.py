@@ -5,8 +5,9 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from marketplace.accounts.models import Organisation, User
 from marketplace.extensions import db
-from marketplace.models import Listing, Organisation, User
+from marketplace.listings.models import Listing
 
 _seq = itertools.count(1)
 

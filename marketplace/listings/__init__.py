@@ -1,0 +1,1 @@
+"""Listings: model, rules, search, import/export, pages, CLI."""

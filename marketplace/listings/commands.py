@@ -9,7 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from marketplace.extensions import db
-from marketplace.services import listing_import as importer
+from marketplace.listings import transfer as importer
 
 listings_cli = AppGroup("listings", help="Import and export listings (CSV or XLSX).")
 

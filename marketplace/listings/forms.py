@@ -24,8 +24,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
-from flows.schema import UNITS
-from marketplace.services.limits import (
+from marketplace.core.reference_data import chapter_choices, municipality_choices
+from marketplace.core.vocabulary import choices
+from marketplace.listings.limits import (
     DISTANCE_LIMIT_MESSAGE,
     MAX_DISTANCE_KM,
     MAX_PRICE_EUR_PER_UNIT,
@@ -33,6 +34,8 @@ from marketplace.services.limits import (
     PRICE_LIMIT_MESSAGE,
     QUANTITY_LIMIT_MESSAGE,
 )
+from marketplace.listings.search import SearchFilters
+from marketplace.listings.views import material_choices
 
 
 class Finite:
@@ -58,33 +61,6 @@ def select_choices(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-KIND_LABELS = {"offer": _l("Offer (residual stream)"), "need": _l("Need (input)")}
-FREQUENCY_LABELS = {
-    "once": _l("once"),
-    "week": _l("per week"),
-    "month": _l("per month"),
-    "year": _l("per year"),
-}
-ROUTE_LABELS = {
-    "landfill": _l("landfill"),
-    "incineration": _l("incineration"),
-    "recycling": _l("recycling"),
-    "composting": _l("composting"),
-    "digestion": _l("digestion"),
-    "land_spreading": _l("land spreading"),
-    "other": _l("other"),
-}
-SOURCE_LABELS = {"virgin": _l("virgin (primary) material"), "secondary": _l("secondary material")}
-PRICE_LABELS = {
-    "free": _l("free"),
-    "pay": _l("buyer pays"),
-    "paid_to_take": _l("supplier pays to have it taken"),
-    "negotiable": _l("negotiable"),
-}
-VISIBILITY_LABELS = {
-    "public": _l("Public: show our name and location"),
-    "anonymous": _l("Anonymous: show only category, quantity and municipality"),
-}
 LOCATION_LABELS = {
     "site": _l("Our organisation's site"),
     "postcode": _l("Another postcode"),
@@ -105,7 +81,7 @@ def quantity_validators() -> list[Any]:
 class ListingForm(FlaskForm):
     kind = RadioField(
         _l("Kind"),
-        choices=select_choices(KIND_LABELS.items()),
+        choices=select_choices(choices("kind_choice")),
         default="offer",
         validators=[InputRequired()],
     )
@@ -125,9 +101,9 @@ class ListingForm(FlaskForm):
         ),
     )
     quantity = DecimalField(_l("Quantity"), places=None, validators=quantity_validators())
-    unit = SelectField(_l("Unit"), choices=select_choices((u, u) for u in UNITS), default="t")
+    unit = SelectField(_l("Unit"), choices=select_choices(choices("unit")), default="t")
     frequency = SelectField(
-        _l("Frequency"), choices=select_choices(FREQUENCY_LABELS.items()), default="year"
+        _l("Frequency"), choices=select_choices(choices("frequency")), default="year"
     )
     available_from = DateField(_l("Available from"), validators=[Optional()])
     available_until = DateField(_l("Available until"), validators=[Optional()])
@@ -149,12 +125,12 @@ class ListingForm(FlaskForm):
     )
     current_route = SelectField(
         _l("Where does it go today?"),
-        choices=select_choices([("", "—"), *ROUTE_LABELS.items()]),
+        choices=select_choices([("", "—"), *choices("route")]),
         validators=[Optional()],
     )
     current_source = SelectField(
         _l("Where does it come from today?"),
-        choices=select_choices([("", "—"), *SOURCE_LABELS.items()]),
+        choices=select_choices([("", "—"), *choices("source")]),
         validators=[Optional()],
     )
     current_source_km = FloatField(
@@ -167,7 +143,7 @@ class ListingForm(FlaskForm):
         ],
     )
     price_terms = SelectField(
-        _l("Price"), choices=select_choices(PRICE_LABELS.items()), default="negotiable"
+        _l("Price"), choices=select_choices(choices("price_terms")), default="negotiable"
     )
     price_eur_per_unit = DecimalField(
         _l("Amount (EUR per unit)"),
@@ -180,7 +156,7 @@ class ListingForm(FlaskForm):
         ],
     )
     visibility = RadioField(
-        _l("Visibility"), choices=select_choices(VISIBILITY_LABELS.items()), default="public"
+        _l("Visibility"), choices=select_choices(choices("visibility_choice")), default="public"
     )
     save_draft = SubmitField(_l("Save as draft"))
     publish = SubmitField(_l("Publish"))
@@ -251,3 +227,29 @@ class ImportForm(FlaskForm):
 class ConfirmImportForm(FlaskForm):
     token = HiddenField(validators=[InputRequired()])
     organisation = HiddenField()
+
+
+def search_form(args: Any, lang: str) -> SearchForm:
+    """The search form over ``args`` (the query string), its choices in ``lang``."""
+    form = SearchForm(args)
+    form.category.choices = [("", _l("all categories")), *material_choices(lang)]
+    form.chapter.choices = [("", _l("all chapters")), *chapter_choices(lang)]
+    form.municipality.choices = [("", _l("all municipalities")), *municipality_choices()]
+    return form
+
+
+def search_filters(form: SearchForm, **overrides: Any) -> SearchFilters:
+    """The search a (validated) search form asks for; ``overrides`` win (e.g. ``per_page``)."""
+    hazardous = {"yes": True, "no": False}.get(form.hazardous.data or "")
+    values: dict[str, Any] = {
+        "q": form.q.data or "",
+        "kind": form.kind.data or None,
+        "category": form.category.data or None,
+        "chapter": form.chapter.data or None,
+        "municipality": form.municipality.data or None,
+        "hazardous": hazardous,
+        "within_km": form.within_km.data if form.within_km.data else None,
+        "sort": form.sort.data or "recent",
+        "page": form.page.data or 1,
+    }
+    return SearchFilters(**{**values, **overrides})

@@ -6,37 +6,33 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from flows.ewc import search_ewc
-from marketplace.auth.forms import apply_service_errors
+from marketplace.accounts.forms import apply_service_errors
+from marketplace.accounts.models import Organisation
+from marketplace.core.permissions import require_manage
+from marketplace.core.urls import safe_next
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.listings import search, views
+from marketplace.listings import services as service
+from marketplace.listings import transfer as importer
+from marketplace.listings.access import get_managed_listing, get_visible_listing
 from marketplace.listings.forms import (
     SEARCH_FIELDS,
     ConfirmImportForm,
     ImportForm,
     ListingForm,
-    SearchForm,
     StatusForm,
+    search_filters,
+    search_form,
 )
-from marketplace.main.routes import safe_next
-from marketplace.models import Listing, Organisation
-from marketplace.services import listing_import as importer
-from marketplace.services import listings as service
-from marketplace.services.permissions import (
-    get_managed_listing,
-    get_visible_listing,
-    require_manage,
-)
-from marketplace.services.reference_choices import chapter_choices, municipality_choices
+from marketplace.listings.models import Listing
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
-api = Blueprint("api", __name__, url_prefix="/api")
 
 
 def _lang() -> str:
@@ -45,36 +41,12 @@ def _lang() -> str:
     return str(get_locale() or "nl")
 
 
-def _search_form() -> SearchForm:
-    form = SearchForm(request.args)
-    lang = _lang()
-    form.category.choices = [("", _("all categories")), *service.material_choices(lang)]
-    form.chapter.choices = [("", _("all chapters")), *chapter_choices(lang)]
-    form.municipality.choices = [("", _("all municipalities")), *municipality_choices()]
-    return form
-
-
-def _filters(form: SearchForm) -> service.SearchFilters:
-    hazardous = {"yes": True, "no": False}.get(form.hazardous.data or "")
-    return service.SearchFilters(
-        q=form.q.data or "",
-        kind=form.kind.data or None,
-        category=form.category.data or None,
-        chapter=form.chapter.data or None,
-        municipality=form.municipality.data or None,
-        hazardous=hazardous,
-        within_km=form.within_km.data if form.within_km.data else None,
-        sort=form.sort.data or "recent",
-        page=form.page.data or 1,
-    )
-
-
 @bp.get("/")
 def browse() -> str:
     """Search the active listings of the region."""
-    form = _search_form()
+    form = search_form(request.args, _lang())
     form.validate()
-    result = service.search_listings(current_user, _filters(form), _lang())
+    result = search.search_listings(current_user, search_filters(form), _lang())
     # Only the search fields go back into url_for: other names (endpoint, _external,
     # _scheme...) are url_for's own arguments, not query parameters.
     args = {name: request.args[name] for name in SEARCH_FIELDS if request.args.get(name)}
@@ -85,7 +57,7 @@ def browse() -> str:
 def detail(listing_id: int) -> str:
     """Show one listing; anonymous listings hide the firm and the exact location."""
     listing = get_visible_listing(current_user, listing_id)
-    view = service.view_of(listing, current_user, _lang())
+    view = views.view_of(listing, current_user, _lang())
     return render_template("listings/detail.html", item=view, status_form=StatusForm())
 
 
@@ -94,7 +66,7 @@ def detail(listing_id: int) -> str:
 def mine() -> str:
     """List the current user's organisation's listings, drafts included."""
     org_id = _organisation_id_from_request()
-    items = service.organisation_listings(current_user, org_id, _lang())
+    items = views.organisation_listings(current_user, org_id, _lang())
     organisation = db.session.get(Organisation, org_id)
     return render_template(
         "listings/mine.html", items=items, organisation=organisation, status_form=StatusForm()
@@ -116,7 +88,7 @@ def _organisation_id_from_request() -> int:
 
 def _listing_form(**kwargs: Any) -> ListingForm:
     form = ListingForm(**kwargs)
-    form.material.choices = service.material_choices(_lang())
+    form.material.choices = views.material_choices(_lang())
     return form
 
 
@@ -221,74 +193,7 @@ def _back_to_referrer(default: str) -> str:
     return safe_next(target, default)
 
 
-# --- JSON ---------------------------------------------------------------------------------
-
-
-@api.get("/ewc")
-def ewc_lookup() -> Response:
-    """Search the European List of Waste for the searchable EWC picker."""
-    q = request.args.get("q", "").strip()
-    if len(q) > 100:
-        return jsonify({"error": _("The search text is too long (at most 100 characters).")}), 400  # type: ignore[return-value]
-    lang = _lang()
-    if not q:
-        return jsonify({"query": q, "results": []})
-    table = search_ewc(q, lang=None, limit=20)
-    results = [
-        {
-            "code": str(code),
-            "display": str(row["code_display"]),
-            "description": str(row["description_en"] if lang == "en" else row["description_nl"]),
-            "hazardous": bool(row["hazardous"]),
-        }
-        for code, row in table.iterrows()
-    ]
-    return jsonify({"query": q, "results": results})
-
-
-@api.get("/listings")
-def listings_geojson() -> Response:
-    """Active listings matching the search, as GeoJSON for the map (anonymity respected)."""
-    form = _search_form()
-    if not form.validate():
-        return jsonify({"error": _("Invalid search."), "fields": form.errors}), 400  # type: ignore[return-value]
-    filters = _filters(form)
-    filters = service.SearchFilters(**{**filters.__dict__, "per_page": 500})
-    result = service.search_listings(current_user, filters, _lang())
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [v.map_lon, v.map_lat]},
-            "properties": v.as_json(),
-        }
-        for v in result.items
-        if v.map_lon is not None
-    ]
-    return jsonify({"type": "FeatureCollection", "features": features, "total": result.total})
-
-
-@api.get("/region")
-def region() -> Response:
-    """The eight municipal boundaries of the Cleantech Regio, as GeoJSON."""
-    from geo.regions import region_geojson
-
-    response = jsonify(region_geojson())
-    response.cache_control.max_age = 3600
-    response.cache_control.public = True
-    return response
-
-
 # --- bulk import and export ---------------------------------------------------------------
-
-
-def _import_organisation_choices() -> list[tuple[str, str]]:
-    if current_user.is_coordinator:
-        rows = db.session.execute(
-            sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
-        ).all()
-        return [("", _("per row (column 'organisation')")), *((str(i), n) for i, n in rows)]
-    org = current_user.organisation
-    return [(str(org.id), org.name)] if org else []
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -298,36 +203,22 @@ def import_upload() -> str | Response | tuple[str, int]:
     if not (current_user.organisation_id or current_user.is_coordinator):
         abort(403)
     form = ImportForm()
-    form.organisation.choices = _import_organisation_choices()
+    form.organisation.choices = importer.organisation_choices(current_user)
     if request.method == "GET" and request.args.get("organisation"):
         form.organisation.data = request.args["organisation"]
     if not form.validate_on_submit():
         status = 422 if form.errors else 200
         return render_template("listings/import.html", form=form, help=_column_help()), status
-    organisation = None
-    if form.organisation.data:
-        organisation = db.session.get(Organisation, int(form.organisation.data))
-        if organisation is None:
-            abort(404)
-        require_manage(current_user, organisation.id)
-    elif not current_user.is_coordinator:
-        organisation = current_user.organisation
+    organisation = importer.import_organisation(current_user, form.organisation.data or None)
     upload = form.file.data
-    data = upload.read()
     filename = upload.filename or "upload.csv"
     try:
-        plan = importer.plan_import(
-            data, filename=filename, actor=current_user, organisation=organisation
+        plan, token = importer.preview_upload(
+            upload.read(), filename=filename, actor=current_user, organisation=organisation
         )
     except importer.ImportRejected as exc:
         db.session.rollback()
         return _import_problems(form, exc, filename)
-    token = importer.store_upload(
-        data,
-        filename=filename,
-        user_id=current_user.id,
-        organisation_id=organisation.id if organisation else None,
-    )
     confirm = ConfirmImportForm(token=token)
     return render_template(
         "listings/import_preview.html", plan=plan, confirm=confirm, filename=filename
@@ -341,19 +232,14 @@ def import_confirm() -> Response | tuple[str, int]:
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         abort(400)
-    data, filename, organisation_id = importer.load_upload(form.token.data, user_id=current_user.id)
-    organisation = db.session.get(Organisation, organisation_id) if organisation_id else None
     try:
-        plan = importer.plan_import(
-            data, filename=filename, actor=current_user, organisation=organisation
-        )
-        counts = importer.apply_import(plan, actor=current_user)
+        counts, organisation = importer.confirm_upload(form.token.data, actor=current_user)
     except importer.ImportRejected as exc:
         # The database changed since the preview: show what is wrong now, write nothing.
         db.session.rollback()
-        form = ImportForm()
-        form.organisation.choices = _import_organisation_choices()
-        return _import_problems(form, exc, filename)
+        upload_form = ImportForm()
+        upload_form.organisation.choices = importer.organisation_choices(current_user)
+        return _import_problems(upload_form, exc, exc.filename or "")
     db.session.commit()
     importer.discard_upload(form.token.data)
     flash(

@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask
 from playwright.sync_api import Page, expect
 
+from marketplace.accounts.models import User
 from marketplace.extensions import db
-from marketplace.models import User
 from tests import factories
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, Response, expect
 
 from marketplace.extensions import db
-from marketplace.models import Listing
+from marketplace.listings.models import Listing
 from tests import factories
 from tests.browser.helpers import LiveServer, committed_member, log_in
 

@@ -37,4 +37,8 @@ def _cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.M
     def cheap(password: str, method: str = "scrypt", salt_length: int = 16) -> str:
         return generate_password_hash(password, method="pbkdf2:sha256:1", salt_length=8)
 
-    monkeypatch.setattr("marketplace.models.user.generate_password_hash", cheap)
+    monkeypatch.setattr("marketplace.accounts.models.generate_password_hash", cheap)
+
+
+# The small region of the engine, exchange and limit tests (runs/, exchanges/, listings/).
+from tests.marketplace.region_world import parties, region  # noqa: E402, F401

@@ -7,8 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
+from marketplace.accounts.models import User
 from marketplace.extensions import db
-from marketplace.models import User
 from tests import factories
 from tests.factories import PASSWORD
 

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
+from marketplace.accounts.models import Organisation
 from marketplace.extensions import db
-from marketplace.models import Organisation
 from tests import factories
 from tests.factories import PASSWORD
 

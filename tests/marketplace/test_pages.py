@@ -9,8 +9,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from marketplace.accounts.models import User
+from marketplace.exchanges.models import Match
 from marketplace.extensions import db
-from marketplace.models import EngineRun, Listing, Match, User
+from marketplace.listings.models import Listing
+from marketplace.runs.models import EngineRun
 from tests import factories
 from tests.factories import PASSWORD
 
@@ -205,7 +208,7 @@ def test_an_unexpected_error_gets_the_500_page_and_is_logged(
         raise RuntimeError("database on fire")
 
     monkeypatch.setitem(app.config, "PROPAGATE_TEST_ERRORS", False)
-    monkeypatch.setattr("marketplace.main.routes.region_figures", broken)
+    monkeypatch.setattr("marketplace.region.routes.region_figures", broken)
     response = client.get("/")
     assert response.status_code == 500
     assert 'data-status="500"' in response.text

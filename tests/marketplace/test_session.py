@@ -38,7 +38,7 @@ def test_pages_carry_headers_against_clickjacking_and_sniffing(
 def test_reset_links_use_the_configured_base_url_not_the_host_header(
     app: Any, client: FlaskClient, db_session: Any
 ) -> None:
-    from marketplace.models import OutboxMessage
+    from marketplace.accounts.models import OutboxMessage
     from tests import factories
 
     user = factories.user()

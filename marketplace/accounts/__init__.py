@@ -1,0 +1,1 @@
+"""Accounts: registration, login, passwords, organisations, the users CLI."""

@@ -1,0 +1,197 @@
+"""Registration, login and logout, password change and password reset."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+
+from marketplace.accounts import services as accounts
+from marketplace.accounts.forms import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    apply_service_errors,
+)
+from marketplace.accounts.models import Organisation
+from marketplace.accounts.organisations import register_organisation
+from marketplace.core.urls import safe_next
+from marketplace.errors import InvalidInput
+from marketplace.extensions import db
+
+bp = Blueprint("auth", __name__)
+
+#: Status of a page re-rendered because the submitted form had errors.
+INVALID_FORM_STATUS = 422
+
+
+def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, int]:
+    """Render a form page: 200 when first shown, 422 when a submission had errors."""
+    status = INVALID_FORM_STATUS if form.is_submitted() else 200
+    return render_template(template, form=form, **context), status
+
+
+def _dashboard() -> str:
+    return url_for("region.dashboard")
+
+
+def _next_url(target: str | None) -> str:
+    """Where to go after logging in: a local path only (see :func:`safe_next`)."""
+    return safe_next(target, _dashboard())
+
+
+def _welcome(organisation: Organisation | None) -> None:
+    """Greet a newly registered firm; say so when it lies outside the region."""
+    assert organisation is not None  # registration always creates it
+    flash(
+        _(
+            "Welcome! %(organisation)s is registered and you are logged in.",
+            organisation=organisation.name,
+        ),
+        "success",
+    )
+    if organisation.municipality is None or not organisation.municipality.in_region:
+        flash(
+            _(
+                "Your postcode lies outside the Cleantech Regio. You are welcome, "
+                "but most firms on Reststroom are in the region."
+            ),
+            "warning",
+        )
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> Any:
+    """Register an organisation with its first member, and log that member in."""
+    if current_user.is_authenticated:
+        return redirect(_dashboard())
+    form = RegistrationForm(locale=str(get_locale() or "nl"))
+    if form.validate_on_submit():
+        try:
+            user = register_organisation(
+                name=form.name.data or "",
+                kvk=form.kvk.data,
+                sbi_code=form.sbi_code.data or "",
+                address=form.address.data or "",
+                postcode=form.postcode.data or "",
+                city=form.city.data or "",
+                contact_name=form.contact_name.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
+                locale=form.locale.data or "nl",
+            )
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            login_user(user)
+            _welcome(user.organisation)
+            return redirect(_dashboard())
+    return render_form("accounts/register.html", form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """Log in with e-mail address and password."""
+    if current_user.is_authenticated:
+        return redirect(_next_url(request.args.get("next")))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data or "", form.password.data or "")
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            login_user(user, remember=bool(form.remember.data))
+            flash(_("Welcome back, %(name)s.", name=user.name), "success")
+            return redirect(_next_url(form.next.data))
+    return render_form("accounts/login.html", form)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    """Log out (POST only, so that a link or an image cannot log anyone out)."""
+    if current_user.is_authenticated:
+        logout_user()
+        flash(_("You are logged out."), "info")
+    return redirect(url_for("region.home"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> Any:
+    """Change the password; every other session of this account is logged out."""
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(
+                user,
+                current_password=form.current_password.data or "",
+                new_password=form.new_password.data or "",
+            )
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            # The session id carries the session version: renew it to stay logged in here.
+            remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            login_user(user, remember=remembered in request.cookies)
+            flash(
+                _("Your password has been changed. Other devices have been logged out."), "success"
+            )
+            return redirect(_dashboard())
+    return render_form("accounts/change_password.html", form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password() -> Any:
+    """Ask for a reset link; the answer never reveals whether the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        accounts.request_password_reset(form.email.data or "")
+        db.session.commit()
+        minutes = int(current_app.config["PASSWORD_RESET_MAX_AGE_S"]) // 60
+        flash(
+            _(
+                "If an account exists for this address, we have sent it a link to choose a new "
+                "password. The link works once, for %(minutes)d minutes.",
+                minutes=minutes,
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_form("accounts/forgot_password.html", form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Any:
+    """Choose a new password with the token from the reset e-mail."""
+    try:
+        accounts.user_for_reset_token(token)
+    except InvalidInput as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.reset_password(token, form.password.data or "")
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            if current_user.is_authenticated:
+                logout_user()
+            flash(_("Your password has been changed; log in with it."), "success")
+            return redirect(url_for("auth.login"))
+    body, status = render_form("accounts/reset_password.html", form, token=token)
+    # The token is in the URL: do not hand it to other sites in a Referer header.
+    return body, status, {"Referrer-Policy": "no-referrer"}

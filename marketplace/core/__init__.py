@@ -1,0 +1,1 @@
+"""Shared kernel: model base, audit, permissions, vocabulary, disclosure, reference data."""

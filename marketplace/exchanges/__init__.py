@@ -1,0 +1,1 @@
+"""Exchanges: matches and deliveries, the lifecycle from proposal to completion, match pages."""

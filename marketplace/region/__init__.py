@@ -1,0 +1,1 @@
+"""The region: landing-page figures, dashboards, the coordinators' map and its GeoJSON."""

@@ -1,0 +1,1 @@
+"""Engine runs: start, execute, the background runner, `flask flows run`, run pages."""

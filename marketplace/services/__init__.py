@@ -1,1 +1,0 @@
-"""Use cases. Services flush; the caller (a view or a CLI command) commits once."""
