@@ -195,12 +195,15 @@ def register(app: Flask) -> None:
 # --- what became of a job ----------------------------------------------------------------
 
 
-def lost_job_reason(job_id: str, *, connection: Any | None = None) -> str | None:
+def lost_job_reason(
+    job_id: str, *, connection: Any | None = None, missing_is_lost: bool = True
+) -> str | None:
     """Why the job ``job_id`` will never finish, or None while it still may.
 
-    A job is lost when it failed, was stopped or cancelled, has vanished from Redis,
-    or was started by a worker that no longer sends heartbeats (killed, or its machine
-    went away). Without ``REDIS_URL`` nothing is known: None.
+    A job is lost when it failed, was stopped or cancelled, was started by a worker that
+    no longer sends heartbeats (killed, or its machine went away), or (unless
+    ``missing_is_lost`` is false: the caller cannot tell whether it was ever queued) is
+    not in Redis. Without ``REDIS_URL`` nothing is known: None.
     """
     if connection is None:
         if not redis_url():
@@ -213,7 +216,7 @@ def lost_job_reason(job_id: str, *, connection: Any | None = None) -> str | None
     try:
         job = Job.fetch(job_id, connection=connection)
     except NoSuchJobError:
-        return f"its job {job_id} is no longer in the queue"
+        return f"its job {job_id} is no longer in the queue" if missing_is_lost else None
     status = job.get_status(refresh=True)
     if status in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
         detail = ""

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import os
-import socket
-from collections.abc import Iterator
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+from marketplace.accounts.models import OutboxMessage
 from marketplace.core import jobs
 from marketplace.extensions import db
-from marketplace.models import OutboxMessage
+from tests.marketplace.job_queue import REDIS_TEST_URL, needs_redis, work_off_the_queue
 
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/6")
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-# CI starts Redis; elsewhere the queue tests skip when it is not running.
-needs_redis = pytest.mark.skipif(
-    not _redis_up() and not os.environ.get("CI"), reason="no Redis on 127.0.0.1:6379"
-)
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def write_note(subject: str, *, body: str = "from a job") -> int:
@@ -45,30 +35,6 @@ def fail_loudly(subject: str) -> None:
 
 def _subjects() -> list[str]:
     return list(db.session.scalars(sa.select(OutboxMessage.subject).order_by(OutboxMessage.id)))
-
-
-@pytest.fixture
-def redis_app(app: Flask, db_session: object) -> Iterator[Flask]:
-    """The app with REDIS_URL set to this machine's Redis (its own db number), emptied."""
-    import redis
-
-    connection = redis.Redis.from_url(REDIS_TEST_URL)
-    connection.flushdb()
-    app.config["REDIS_URL"] = REDIS_TEST_URL
-    try:
-        yield app
-    finally:
-        app.config["REDIS_URL"] = None
-        connection.flushdb()
-        connection.close()
-
-
-def work_off_the_queue() -> None:
-    """Run every queued job with a real RQ worker in this process, then stop."""
-    from rq import SimpleWorker
-
-    connection = jobs.redis_connection()
-    SimpleWorker([jobs.get_queue(connection)], connection=connection).work(burst=True)
 
 
 # --- without Redis ------------------------------------------------------------------------
@@ -175,3 +141,54 @@ def test_the_worker_command_works_off_the_queue_and_stops_in_burst_mode(redis_ap
     assert "worker" in result.output and "burst" in result.output
     db.session.rollback()
     assert _subjects() == ["by the command"]
+
+
+def record_pid_and_sleep(path: str, seconds: float) -> None:
+    """A task that says which process runs it, then works (sleeps) for a while."""
+    import time
+    from pathlib import Path
+
+    Path(path).write_text(str(os.getpid()))
+    time.sleep(seconds)
+
+
+@needs_redis
+def test_a_job_whose_worker_process_is_killed_is_lost_with_the_reason(
+    redis_app: Flask, tmp_path: Path
+) -> None:
+    # A real `flask worker` in its own process: the job runs in a forked child, which we
+    # kill as the kernel's OOM killer would. The worker must record the job as failed.
+    pid_file = tmp_path / "pid"
+    jobs.submit(
+        "tests.marketplace.core.test_jobs:record_pid_and_sleep",
+        str(pid_file),
+        60.0,
+        job_id="doomed-1",
+    )
+    env = {
+        **os.environ,
+        "RESTSTROOM_CONFIG": "testing",
+        "REDIS_URL": REDIS_TEST_URL,
+        "PYTHONPATH": str(ROOT),
+    }
+    worker = subprocess.Popen(
+        [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "worker", "--burst"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pid_file.exists(), "the worker never started the job"
+        assert jobs.lost_job_reason("doomed-1") is None  # running, worker alive
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        output, _ = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    reason = jobs.lost_job_reason("doomed-1")
+    assert reason is not None and reason.startswith("its job doomed-1 failed"), output
