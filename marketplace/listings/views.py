@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flows import taxonomy
 from marketplace.core.disclosure import disclose_listing
 from marketplace.core.permissions import require_manage
+from marketplace.core.reference import Municipality
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
 
@@ -93,6 +94,20 @@ class ListingView:
         out["available_from"] = self.available_from.isoformat() if self.available_from else None
         out["available_until"] = self.available_until.isoformat() if self.available_until else None
         return out
+
+
+def view_loads() -> tuple[Any, ...]:
+    """Loader options for listings shown through :func:`view_of`.
+
+    One query per relationship for a whole page instead of one per listing, and
+    municipalities without their boundary.
+    """
+    return (
+        sa.orm.selectinload(Listing.organisation),
+        sa.orm.selectinload(Listing.ewc),
+        sa.orm.selectinload(Listing.accepted_codes),
+        sa.orm.selectinload(Listing.municipality).load_only(Municipality.code, Municipality.name),
+    )
 
 
 def view_of(
