@@ -291,7 +291,13 @@ def visible_matches_stmt(user: Any, *, group: str = "all") -> sa.Select[Any]:
     )
     if not user.is_coordinator:
         own = sa.select(Listing.id).where(Listing.organisation_id == user.organisation_id)
-        stmt = stmt.where(sa.or_(Match.offer_id.in_(own), Match.need_id.in_(own)))
+        # A union of two index look-ups; "offer_id IN own OR need_id IN own" made
+        # PostgreSQL scan every match (40 ms with the national demo, 0.2 ms like this).
+        mine = sa.union(
+            sa.select(Match.id).where(Match.offer_id.in_(own)),
+            sa.select(Match.id).where(Match.need_id.in_(own)),
+        )
+        stmt = stmt.where(Match.id.in_(mine))
     if group in MATCH_STATUS_GROUPS:
         stmt = stmt.where(Match.status.in_(MATCH_STATUS_GROUPS[group]))
     return stmt.order_by(Match.net_co2e_kg.desc(), Match.id)

@@ -121,9 +121,16 @@ def recency(ids: Sequence[int], created_s: np.ndarray, revealed: np.ndarray) -> 
 
 
 def _version() -> tuple[Any, ...]:
-    """What changes whenever a listing is added, removed or changed."""
+    """What changes whenever a listing is added or changed: two index look-ups.
+
+    Every change of a listing row stamps ``updated_at`` (ORM and Core updates alike);
+    a new listing raises the largest id. Listings are not deleted one by one (only
+    ``demo load --replace`` deletes, and re-inserts with higher ids); a listing deleted
+    otherwise drops out of a kept ranking's pages at once and out of its counts within
+    :data:`CACHE_TTL_S`.
+    """
     row = db.session.execute(
-        sa.select(sa.func.count(), sa.func.max(Listing.updated_at), sa.func.max(Listing.id))
+        sa.select(sa.func.max(Listing.updated_at), sa.func.max(Listing.id))
     ).one()
     return tuple(row)
 

@@ -155,6 +155,8 @@ def search_listings(viewer: Any, filters: SearchFilters, lang: str) -> SearchRes
     }
     items = []
     for listing_id, km in zip(page_ids, page_km, strict=True):
+        if listing_id not in by_id:
+            continue  # deleted since the ranking was kept
         distance_km = float(km) if km is not None and math.isfinite(km) else None
         items.append(view_of(by_id[listing_id], viewer, lang, distance_km=distance_km))
     return SearchResult(items=items, total=total, page=page, pages=pages, origin=origin)
