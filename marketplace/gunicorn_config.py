@@ -68,6 +68,20 @@ proc_name = "reststroom"
 control_socket_disable = True
 
 
+def when_ready(server: Any) -> None:
+    """Warm the search's caches in the master, before the workers fork from it."""
+    import wsgi
+    from marketplace.extensions import db
+    from marketplace.listings.ranking import warm
+
+    try:
+        with wsgi.app.app_context():
+            warm()
+            db.engine.dispose()
+    except Exception:  # a cold cache is slower, not wrong: serve anyway
+        server.log.exception("could not warm the search caches")
+
+
 def post_fork(server: Any, worker: Any) -> None:
     """Drop the connections a worker inherited from the master: they cannot be shared."""
     import wsgi

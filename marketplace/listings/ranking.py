@@ -182,6 +182,23 @@ def rank(
     return ranking
 
 
+def _fetch(stmt: sa.Select[Any], *, with_location: bool) -> list[tuple[Any, ...]]:
+    """The rows of ``stmt`` as plain tuples, narrowed to the columns the ranking needs."""
+    columns = [Listing.id, Listing.organisation_id, Listing.visibility, Listing.created_at]
+    if with_location:
+        columns += [Listing.lon, Listing.lat, Listing.municipality_code]
+    connection = db.session.connection()
+    result = connection.execute(stmt.with_only_columns(*columns))
+    if connection.dialect.name == "postgresql":
+        # psycopg already returns Python values; skipping SQLAlchemy's row objects halves
+        # the time for 100,000 rows. (SQLite needs SQLAlchemy to parse its datetimes.)
+        try:
+            return result.cursor.fetchall()  # type: ignore[attr-defined,no-any-return]
+        finally:
+            result.close()
+    return [tuple(row) for row in result]
+
+
 def _compute(
     stmt: sa.Select[Any],
     *,
@@ -190,21 +207,19 @@ def _compute(
     within_km: float | None,
     by_distance: bool,
 ) -> Ranking:
-    rows = db.session.execute(stmt).all()
+    rows = _fetch(stmt, with_location=origin is not None)
     if not rows:
-        return Ranking(
-            ids=np.array([], dtype=np.int64), distances_km=None if not origin else np.array([])
-        )
-    id_list, org_list, vis_list, lon_list, lat_list, code_list, created_list = zip(
-        *rows, strict=True
-    )
+        empty = np.array([], dtype=np.int64)
+        return Ranking(ids=empty, distances_km=None if not origin else np.array([]))
+    columns = list(zip(*rows, strict=True))
+    id_list, org_list, vis_list, created_list = columns[:4]
     ids = np.array(id_list, dtype=np.int64)
-    revealed = revealed_mask(
-        scope, np.array(vis_list, dtype=object), np.array(org_list, dtype=np.int64)
-    )
+    org_ids = np.array(org_list, dtype=np.int64)
+    revealed = revealed_mask(scope, np.array(vis_list, dtype=object), org_ids)
     distances = None
     keep = None
     if origin:
+        lon_list, lat_list, code_list = columns[4:]
         points = municipality_points()
         lon = np.array(lon_list, dtype=float)
         lat = np.array(lat_list, dtype=float)
@@ -231,3 +246,12 @@ def _compute(
     if keep is not None:
         order = order[keep[order]]
     return Ranking(ids=ids[order], distances_km=None if distances is None else distances[order])
+
+
+def warm() -> None:
+    """Fill this process's order keys and municipality points (Gunicorn's master calls it
+    before it forks, so that every worker starts with them)."""
+    municipality_points()
+    ids = list(db.session.scalars(sa.select(Listing.id)))
+    order_keys(ids)
+    db.session.remove()
