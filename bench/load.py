@@ -342,8 +342,8 @@ def run_phase(
     return result
 
 
-def single_user(target: Target, repeats: int) -> dict[str, dict[str, float]]:
-    """Time each page of the issue one request at a time (``repeats`` each, after one warm-up)."""
+def single_user(target: Target, repeats: int, warmup: int) -> dict[str, dict[str, float]]:
+    """Time each page of the issue one request at a time (``repeats`` each, after ``warmup``)."""
     cookie = {"Cookie": target.member_cookie}
     pages = {
         "market /listings/": ("/listings/", {}),
@@ -357,7 +357,8 @@ def single_user(target: Target, repeats: int) -> dict[str, dict[str, float]]:
     }
     out = {}
     for name, (path, headers) in pages.items():
-        _request(target.base_url + path, headers=headers)
+        for _ in range(warmup):
+            _request(target.base_url + path, headers=headers)
         times_ms, size = [], 0
         for _ in range(repeats):
             started = time.perf_counter()
@@ -517,6 +518,12 @@ def main() -> None:
     parser.add_argument("--no-load", action="store_true", help="skip the Locust phases")
     parser.add_argument("--single-user", action="store_true", help="time the five pages one by one")
     parser.add_argument("--single-repeats", type=int, default=20)
+    parser.add_argument(
+        "--single-warmup",
+        type=int,
+        default=1,
+        help="requests per page before timing (2 x workers warms every worker's caches)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()
 
@@ -557,7 +564,11 @@ def main() -> None:
                             warmup_s=args.warmup_s,
                         )
                     )
-        single = single_user(TARGET, args.single_repeats) if args.single_user else None
+        single = (
+            single_user(TARGET, args.single_repeats, args.single_warmup)
+            if args.single_user
+            else None
+        )
     finally:
         if server is not None:
             server.terminate()
