@@ -10,13 +10,15 @@ PORT   ?= 5000
 SIZE   ?= region
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install install-test db translations browser lint format bench clean help
+.PHONY: serve bench-load run test install install-test db translations browser lint format bench clean help
 
 help:
 	@echo "make run    install, migrate, load the demo region and serve on http://$(HOST):$(PORT)"
 	@echo "make test   install the test extras and run the whole test suite"
 	@echo "make lint   ruff, import contracts and mypy"
 	@echo "make bench  engine benchmark (region and national)"
+	@echo "make serve  migrate DATABASE_URL and serve with gunicorn (production settings required)"
+	@echo "make bench-load  load benchmark of the web app under gunicorn (see bench/README.md)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +48,14 @@ run: db
 	$(FLASK) flows run
 	@echo "Reststroom runs on http://$(HOST):$(PORT)  (Ctrl+C stops it)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: refuses without SECRET_KEY, DATABASE_URL and RESTSTROOM_BASE_URL (config.py).
+# Workers: WEB_CONCURRENCY (default 2 x cores + 1); address: HOST/PORT (default 127.0.0.1:8000).
+serve: install translations
+	@test -n "$$DATABASE_URL" || { echo "make serve: set DATABASE_URL (PostgreSQL), SECRET_KEY and RESTSTROOM_BASE_URL"; exit 2; }
+	RESTSTROOM_CONFIG=production $(FLASK) db upgrade
+	RESTSTROOM_CONFIG=production $(FLASK) reference load
+	exec env RESTSTROOM_CONFIG=production $(BIN)/gunicorn -c python:marketplace.gunicorn_config wsgi:app
 
 # Browser tests drive Debian's Chromium; as root we install it, otherwise we say how.
 browser:
@@ -77,6 +87,13 @@ format: install-test
 
 bench: install-test
 	$(BIN)/python bench/engine.py --size both
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,bench]"
+	@touch $@ $(VENV)/.installed $(VENV)/.installed-test
+
+bench-load: $(VENV)/.installed-bench translations
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache .hypothesis

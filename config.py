@@ -89,6 +89,10 @@ class Config:
     IMPORT_MAX_ROWS = 10_000
     MAX_CONTENT_LENGTH = 6_000_000
     LISTINGS_PER_PAGE = 25
+    # Serving: a Redis URL turns on the job queue and the Redis check of /readyz.
+    REDIS_URL: str | None = None
+    # One JSON line per request on the "reststroom.request" logger.
+    REQUEST_LOG = False
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -101,6 +105,8 @@ class Config:
             settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
         if env.get("RESTSTROOM_BASE_URL"):
             settings["BASE_URL"] = env["RESTSTROOM_BASE_URL"].rstrip("/")
+        if env.get("REDIS_URL"):
+            settings["REDIS_URL"] = env["REDIS_URL"]
         if env.get("SMTP_HOST"):
             settings["SMTP_HOST"] = env["SMTP_HOST"]
             settings["SMTP_PORT"] = _int(env, "SMTP_PORT", 25)
@@ -153,6 +159,7 @@ class ProductionConfig(Config):
     SECRET_KEY = None
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    REQUEST_LOG = True
 
     @classmethod
     def check(cls, settings: dict[str, Any], environ: Mapping[str, str]) -> None:

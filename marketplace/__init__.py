@@ -28,12 +28,14 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{db_file}"
 
     register_extensions(app)
+    register_request_log(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_session_guard(app)
     register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_jobs(app)
     return app
 
 
@@ -88,6 +90,12 @@ def _sqlite_foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def register_request_log(app: Flask) -> None:
+    from marketplace.request_log import register
+
+    register(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -151,6 +159,12 @@ def register_template_helpers(app: Flask) -> None:
 
     templating.register(app)
     vocabulary.register(app)
+
+
+def register_jobs(app: Flask) -> None:
+    from marketplace.core.jobs import register
+
+    register(app)
 
 
 def register_commands(app: Flask) -> None:

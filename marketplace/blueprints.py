@@ -33,6 +33,7 @@ def blueprints() -> list[Blueprint]:
     from marketplace.accounts.routes import bp as auth_bp
     from marketplace.api.routes import bp as api_bp
     from marketplace.exchanges.routes import bp as matches_bp
+    from marketplace.health import bp as health_bp
     from marketplace.i18n import bp as i18n_bp
     from marketplace.listings.routes import bp as listings_bp
     from marketplace.region.routes import bp as region_bp
@@ -47,15 +48,17 @@ def blueprints() -> list[Blueprint]:
         matches_bp,
         runs_bp,
         organisations_bp,
+        health_bp,
     ]
 
 
 def commands() -> list[click.Command]:
     from marketplace.accounts.commands import users_cli
     from marketplace.core.commands import reference_cli
+    from marketplace.core.jobs import worker_command
     from marketplace.demo.commands import demo_cli
     from marketplace.i18n_commands import i18n_cli
     from marketplace.listings.commands import listings_cli
     from marketplace.runs.commands import flows_cli
 
-    return [reference_cli, users_cli, demo_cli, listings_cli, flows_cli, i18n_cli]
+    return [reference_cli, users_cli, demo_cli, listings_cli, flows_cli, i18n_cli, worker_command]

@@ -127,6 +127,7 @@ def _upsert(model: type[Any], key: str, rows: Sequence[dict[str, Any]]) -> tuple
 
 def load_reference_data() -> dict[str, tuple[int, int]]:
     """Bring the reference tables up to date with the shipped data; flushes, does not commit."""
+    _CHOICES.clear()
     report = {
         "municipality": _upsert(Municipality, "code", _municipality_rows()),
         "sbi_code": _upsert(SBICode, "code", _sbi_rows()),
@@ -170,19 +171,41 @@ def search_waste_codes(q: str, lang: str, *, limit: int = 20) -> list[dict[str, 
     ]
 
 
+#: Choice lists read from the reference tables, per database and language. They change
+#: only through :func:`load_reference_data` (which empties this) and every search form
+#: needs them: one query per process instead of one per page.
+_CHOICES: dict[tuple[str, str], list[tuple[str, str]]] = {}
+
+
+def _cached_choices(name: str, read: Any) -> list[tuple[str, str]]:
+    key = (str(db.engine.url), name)
+    choices = _CHOICES.get(key)
+    if choices is None:
+        choices = _CHOICES[key] = read()
+    return list(choices)
+
+
 def chapter_choices(lang: str) -> list[tuple[str, str]]:
-    rows = db.session.execute(
-        sa.select(EWCCode.chapter, EWCCode.chapter_title_en, EWCCode.chapter_title_nl)
-        .distinct()
-        .order_by(EWCCode.chapter)
-    ).all()
-    return [(ch, f"{ch} – {(en if lang == 'en' else nl).capitalize()[:70]}") for ch, en, nl in rows]
+    def read() -> list[tuple[str, str]]:
+        rows = db.session.execute(
+            sa.select(EWCCode.chapter, EWCCode.chapter_title_en, EWCCode.chapter_title_nl)
+            .distinct()
+            .order_by(EWCCode.chapter)
+        ).all()
+        return [
+            (ch, f"{ch} – {(en if lang == 'en' else nl).capitalize()[:70]}") for ch, en, nl in rows
+        ]
+
+    return _cached_choices(f"chapters.{lang}", read)
 
 
 def municipality_choices() -> list[tuple[str, str]]:
-    rows = db.session.execute(
-        sa.select(Municipality.code, Municipality.name)
-        .where(Municipality.in_region)
-        .order_by(Municipality.name)
-    ).all()
-    return [(code, name) for code, name in rows]
+    def read() -> list[tuple[str, str]]:
+        rows = db.session.execute(
+            sa.select(Municipality.code, Municipality.name)
+            .where(Municipality.in_region)
+            .order_by(Municipality.name)
+        ).all()
+        return [(code, name) for code, name in rows]
+
+    return _cached_choices("municipalities", read)

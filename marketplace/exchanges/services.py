@@ -31,7 +31,7 @@ from marketplace.exchanges.models import Delivery, Match
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
 from marketplace.listings.services import listing_withdrawn
-from marketplace.listings.views import ListingView, view_of
+from marketplace.listings.views import ListingView, view_loads, view_of
 
 #: How long a declined pair (offer, need) stays declined: the engine does not propose it
 #: again within this many days of the decline. Listings change over half a year; a pair
@@ -286,12 +286,18 @@ def complete(user: User, match: Match, *, side: str | None = None) -> Match:
 def visible_matches_stmt(user: Any, *, group: str = "all") -> sa.Select[Any]:
     """The matches of ``user``'s organisation (coordinators: all), in a status ``group``."""
     stmt = sa.select(Match).options(
-        sa.orm.selectinload(Match.offer).selectinload(Listing.organisation),
-        sa.orm.selectinload(Match.need).selectinload(Listing.organisation),
+        sa.orm.selectinload(Match.offer).options(*view_loads()),
+        sa.orm.selectinload(Match.need).options(*view_loads()),
     )
     if not user.is_coordinator:
         own = sa.select(Listing.id).where(Listing.organisation_id == user.organisation_id)
-        stmt = stmt.where(sa.or_(Match.offer_id.in_(own), Match.need_id.in_(own)))
+        # A union of two index look-ups; "offer_id IN own OR need_id IN own" made
+        # PostgreSQL scan every match (40 ms with the national demo, 0.2 ms like this).
+        mine = sa.union(
+            sa.select(Match.id).where(Match.offer_id.in_(own)),
+            sa.select(Match.id).where(Match.need_id.in_(own)),
+        )
+        stmt = stmt.where(Match.id.in_(mine))
     if group in MATCH_STATUS_GROUPS:
         stmt = stmt.where(Match.status.in_(MATCH_STATUS_GROUPS[group]))
     return stmt.order_by(Match.net_co2e_kg.desc(), Match.id)

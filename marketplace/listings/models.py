@@ -59,6 +59,8 @@ class Listing(TimestampMixin, db.Model):
         # A firm's own id for the row, so that re-importing a spreadsheet updates in place.
         sa.UniqueConstraint("organisation_id", "ref", name="uq_listing_organisation_ref"),
         sa.Index("ix_listing_status_kind", "status", "kind"),
+        # The search's ranking cache asks for max(updated_at) on every market page.
+        sa.Index("ix_listing_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

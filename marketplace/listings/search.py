@@ -11,17 +11,15 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import sqlalchemy as sa
 
 from flows import taxonomy
-from geo.distance import straight_km
-from marketplace.core.disclosure import order_key, recency_s, reveals, shown_point
 from marketplace.core.reference import EWCCode
 from marketplace.core.vocabulary import KINDS, MARKET_LISTING_STATUSES
 from marketplace.extensions import db
 from marketplace.listings.models import Listing, ListingAcceptedCode
-from marketplace.listings.views import ListingView, view_of
+from marketplace.listings.ranking import rank
+from marketplace.listings.views import ListingView, view_loads, view_of
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -128,68 +126,38 @@ def search_listings(viewer: Any, filters: SearchFilters, lang: str) -> SearchRes
                 ),
             )
         )
-    rows = db.session.execute(stmt).all()
-    revealed = [
-        reveals(viewer, organisation_id=r.organisation_id, visibility=r.visibility) for r in rows
-    ]
-    ids = np.array([r.id for r in rows], dtype=np.int64)
-    tie_keys = np.array([order_key(r.id) for r in rows], dtype=np.uint64)
-    recency = np.array(
-        [
-            recency_s(r.id, r.created_at, revealed=rev)
-            for r, rev in zip(rows, revealed, strict=True)
-        ],
-        dtype=float,
+    # Only filters on the listing row itself: the ranking cache knows when those change.
+    cacheable = not filters.chapter
+    filter_key = (filters.q.strip().lower(), filters.kind, filters.category)
+    cache_key = (*filter_key, filters.municipality, filters.hazardous, lang) if cacheable else None
+    ranking = rank(
+        stmt,
+        viewer=viewer,
+        origin=origin,
+        within_km=filters.within_km,
+        by_distance=filters.sort == "distance",
+        cache_key=cache_key,
     )
-    distances = None
-    if origin and rows:
-        shown = [
-            shown_point(revealed=rev, lon=r.lon, lat=r.lat, municipality_code=r.municipality_code)
-            for r, rev in zip(rows, revealed, strict=True)
-        ]
-        lon = np.array([math.nan if p[0] is None else p[0] for p in shown], dtype=float)
-        lat = np.array([math.nan if p[1] is None else p[1] for p in shown], dtype=float)
-        # A hidden listing without a municipality has no shown point: no distance.
-        located = np.isfinite(lon) & np.isfinite(lat)
-        distances = np.full(len(rows), math.nan)
-        distances[located] = straight_km(
-            np.full(int(located.sum()), origin[0]),
-            np.full(int(located.sum()), origin[1]),
-            lon[located],
-            lat[located],
-        )
-        if filters.within_km:
-            keep = located & (np.where(located, distances, math.inf) <= filters.within_km)
-            ids, tie_keys, recency, distances = (
-                ids[keep],
-                tie_keys[keep],
-                recency[keep],
-                distances[keep],
-            )
-    if filters.sort == "distance" and distances is not None:
-        # Hidden listings of one municipality share a point: the keyed hash orders them.
-        order = np.lexsort((tie_keys, distances))
-    else:
-        order = np.lexsort((-ids, -recency)) if len(ids) else np.array([], dtype=int)
-    total = len(order)
+    total = len(ranking.ids)
     per_page = max(1, filters.per_page)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, filters.page), pages)
-    chosen = order[(page - 1) * per_page : page * per_page]
-    page_ids = [int(ids[i]) for i in chosen]
+    window = slice((page - 1) * per_page, page * per_page)
+    page_ids = [int(i) for i in ranking.ids[window]]
+    page_km = (
+        [None] * len(page_ids) if ranking.distances_km is None else ranking.distances_km[window]
+    )
     by_id = {
         item.id: item
         for item in db.session.scalars(
-            sa.select(Listing)
-            .where(Listing.id.in_(page_ids))
-            .options(sa.orm.selectinload(Listing.organisation), sa.orm.selectinload(Listing.ewc))
+            sa.select(Listing).where(Listing.id.in_(page_ids)).options(*view_loads())
         )
     }
     items = []
-    for listing_id, position in zip(page_ids, chosen, strict=True):
-        distance_km = None
-        if distances is not None and math.isfinite(distances[position]):
-            distance_km = float(distances[position])
+    for listing_id, km in zip(page_ids, page_km, strict=True):
+        if listing_id not in by_id:
+            continue  # deleted since the ranking was kept
+        distance_km = float(km) if km is not None and math.isfinite(km) else None
         items.append(view_of(by_id[listing_id], viewer, lang, distance_km=distance_km))
     return SearchResult(items=items, total=total, page=page, pages=pages, origin=origin)
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flows import taxonomy
 from marketplace.core.disclosure import ListingDisclosure, disclose_listing
 from marketplace.core.permissions import require_manage
+from marketplace.core.reference import Municipality
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
 
@@ -110,6 +111,21 @@ class ListingView:
         out["available_from"] = self.available_from.isoformat() if self.available_from else None
         out["available_until"] = self.available_until.isoformat() if self.available_until else None
         return out
+
+
+def view_loads() -> tuple[Any, ...]:
+    """Loader options for listings shown through :func:`view_of`.
+
+    The firm, the waste code and the municipality (its name, not its boundary) come in
+    the listings' own query; the accepted codes in one more query for the whole page.
+    Without these, every listing shown cost a query or two of its own.
+    """
+    return (
+        sa.orm.joinedload(Listing.organisation),
+        sa.orm.joinedload(Listing.ewc),
+        sa.orm.joinedload(Listing.municipality).load_only(Municipality.code, Municipality.name),
+        sa.orm.selectinload(Listing.accepted_codes),
+    )
 
 
 def view_of(

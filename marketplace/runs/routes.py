@@ -57,11 +57,19 @@ def start() -> Response:
     return redirect(url_for("runs.detail", run_id=run.id))
 
 
+def _current_state(run_id: int) -> EngineRun:
+    """The run as stored, failed first if it is running but its job or worker is gone."""
+    run = db.get_or_404(EngineRun, run_id)
+    if run.status == "running" and runs.abandon_stale_runs():
+        db.session.commit()
+    return run
+
+
 @bp.get("/<int:run_id>")
 @role_required("coordinator", "admin")
 def detail(run_id: int) -> str:
     """Show an engine run: its progress while it works, its figures when done."""
-    run = db.get_or_404(EngineRun, run_id)
+    run = _current_state(run_id)
     return render_template("runs/detail.html", run=run)
 
 
@@ -69,7 +77,7 @@ def detail(run_id: int) -> str:
 @role_required("coordinator", "admin")
 def status(run_id: int) -> Response:
     """The state of an engine run, polled by the run page."""
-    run = db.get_or_404(EngineRun, run_id)
+    run = _current_state(run_id)
     return jsonify(
         {
             "id": run.id,

@@ -30,6 +30,7 @@ from flows.errors import FlowsError
 from flows.listing_file import split_offers_needs
 from marketplace.accounts.models import User
 from marketplace.adapters import existing_exchanges_frame, listings_frame
+from marketplace.core import jobs
 from marketplace.core.disclosure import neutral_reason
 from marketplace.core.vocabulary import OPEN_STATUSES
 from marketplace.errors import InvalidInput, MarketplaceError
@@ -146,25 +147,44 @@ def lock_run_starts(connection: sa.Connection) -> None:
         connection.execute(sa.update(table).where(sa.false()).values(status=table.c.status))
 
 
+def run_job_id(run_id: int) -> str:
+    """The id of the queue job that executes engine run ``run_id``."""
+    return f"engine-run-{run_id}"
+
+
 def abandon_stale_runs(*, now: datetime | None = None) -> list[EngineRun]:
-    """Mark the runs still ``running`` :data:`RUN_TIMEOUT` after their start ``failed``."""
+    """Mark ``failed`` the runs still ``running`` that will never finish.
+
+    That is a run :data:`RUN_TIMEOUT` after its start and, with the job queue, a run
+    whose job failed outside the run's own error handling or whose worker stopped
+    (killed mid-run: :func:`marketplace.core.jobs.lost_job_reason`).
+    """
     now = now or datetime.now(UTC)
-    stale = list(
-        db.session.scalars(
-            sa.select(EngineRun).where(
-                EngineRun.status == "running", EngineRun.started_at < now - RUN_TIMEOUT
-            )
-        )
-    )
+    running = list(db.session.scalars(sa.select(EngineRun).where(EngineRun.status == "running")))
     minutes = int(RUN_TIMEOUT.total_seconds() // 60)
-    for run in stale:
-        logger.warning("engine run %s abandoned: still running after %d minutes", run.id, minutes)
+    stale = []
+    for run in running:
+        if _aware(run.started_at) < now - RUN_TIMEOUT:
+            logger.warning(
+                "engine run %s abandoned: still running after %d minutes", run.id, minutes
+            )
+            error = (
+                f"abandoned: still running {minutes} minutes after it started "
+                "(the process running it probably stopped)"
+            )
+        else:
+            # Runs started here without the queue (`flask flows run`) have no job: only
+            # a job that exists and is lost counts.
+            lost = jobs.lost_job_reason(run_job_id(run.id), missing_is_lost=False)
+            if lost is None:
+                continue
+            logger.warning("engine run %s abandoned: %s", run.id, lost)
+            error = f"abandoned: {lost}"
         run.status = "failed"
-        run.error = (
-            f"abandoned: still running {minutes} minutes after it started "
-            "(the process running it probably stopped)"
-        )
+        run.error = error
+        run.progress = 1.0
         run.finished_at = now
+        stale.append(run)
     db.session.flush()
     return stale
 

@@ -41,4 +41,5 @@ def _cheap_password_hashes(request: pytest.FixtureRequest, monkeypatch: pytest.M
 
 
 # The small region of the engine, exchange and limit tests (runs/, exchanges/, listings/).
+from tests.marketplace.job_queue import redis_app  # noqa: E402, F401
 from tests.marketplace.region_world import parties, region  # noqa: E402, F401

@@ -1,0 +1,25 @@
+"""index on listing.updated_at (the search ranking cache reads max(updated_at))
+
+Revision ID: 5c1f0e2a7b90
+Revises: 9e940bacd9d1
+Create Date: 2026-12-05 20:05:00
+
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = '5c1f0e2a7b90'
+down_revision = '9e940bacd9d1'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('listing', schema=None) as batch_op:
+        batch_op.create_index('ix_listing_updated_at', ['updated_at'], unique=False)
+
+
+def downgrade():
+    with op.batch_alter_table('listing', schema=None) as batch_op:
+        batch_op.drop_index('ix_listing_updated_at')
