@@ -34,7 +34,7 @@ def area_label(area: ServiceArea) -> str:
         base = _("the area lon/lat %(box)s", box=setting)
     if area.buffer_km == 0:
         return base
-    return _("%(area)s plus %(buffer_km)s km", area=base, buffer_km=f"{area.buffer_km:g}")
+    return _("%(area)s plus %(buffer_km)s km", area=base, buffer_km=format(area.buffer_km, "g"))
 
 
 def outside_message(lon: float, lat: float) -> str | None:
@@ -45,7 +45,7 @@ def outside_message(lon: float, lat: float) -> str | None:
     return _(
         "The point (lon %(lon)s, lat %(lat)s) lies outside the service area of this "
         "marketplace (%(area)s).",
-        lon=f"{float(lon):.4f}",
-        lat=f"{float(lat):.4f}",
+        lon=format(float(lon), ".4f"),
+        lat=format(float(lat), ".4f"),
         area=area_label(area),
     )
