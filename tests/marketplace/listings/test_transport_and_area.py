@@ -438,3 +438,24 @@ def test_the_import_page_offers_the_template_and_the_mode_columns(
     assert "/listings/template.xlsx" in html
     assert "<code>transport_mode</code>" in html
     assert "<code>current_source_transport_mode</code>" in html
+
+
+def test_every_feed_law_rule_of_the_engine_has_its_words_in_the_web_app() -> None:
+    from flows.legal import FEED_BANS
+    from marketplace.listings.rules import _feed_rules
+
+    assert {ban.rule for ban in FEED_BANS} == set(_feed_rules())
+
+
+def test_the_warnings_are_the_refusals_of_the_engine(app: Flask) -> None:
+    from flows.legal import refusals_for_need
+    from marketplace.listings.rules import accepted_code_warnings
+
+    codes = ["02 07 02", "20 01 08", "02 01 06", "15 01 01", "04 02 22"]
+    with app.test_request_context("/?lang=en"):
+        warnings = accepted_code_warnings("need", "; ".join(codes), "organics.animal_feed")
+        assert accepted_code_warnings("need", codes, "organics.biogas_feedstock") == []
+        assert accepted_code_warnings("offer", codes, "organics.animal_feed") == []
+    assert len(warnings) == len(refusals_for_need(codes, "organics.animal_feed")) == 3
+    assert [w.split()[3] for w in warnings] == ["20", "02", "15"]
+    assert "faeces, urine and manure are prohibited in feed" in warnings[1]
