@@ -46,6 +46,30 @@ def _int(environ: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
+def _service_area(
+    environ: Mapping[str, str], default: str, default_buffer_km: float
+) -> dict[str, Any]:
+    """The service area settings, checked now so that a bad value stops the start."""
+    from geo import service_area
+    from geo.errors import InvalidArgument
+
+    name = (environ.get("RESTSTROOM_SERVICE_AREA") or "").strip() or default
+    raw_km = (environ.get("RESTSTROOM_SERVICE_AREA_BUFFER_KM") or "").strip()
+    try:
+        buffer_km = float(raw_km) if raw_km else default_buffer_km
+    except ValueError:
+        raise ConfigError(
+            f"RESTSTROOM_SERVICE_AREA_BUFFER_KM={raw_km!r} is not a number of km"
+        ) from None
+    if not (buffer_km >= 0 and buffer_km != float("inf")):
+        raise ConfigError(f"RESTSTROOM_SERVICE_AREA_BUFFER_KM={raw_km!r} must be 0 km or more")
+    try:
+        service_area(name, buffer_km=buffer_km)
+    except InvalidArgument as error:
+        raise ConfigError(f"RESTSTROOM_SERVICE_AREA={name!r}: {error}") from None
+    return {"SERVICE_AREA": name, "SERVICE_AREA_BUFFER_KM": buffer_km}
+
+
 def _normalise_db_url(url: str) -> str:
     # Heroku-style URLs say postgres://; SQLAlchemy 2 wants an explicit driver.
     if url.startswith("postgres://"):
@@ -84,6 +108,9 @@ class Config:
     ROAD_CIRCUITY = 1.3
     ENGINE_TOP_K: int | None = None
     ROAD_GRAPHML: str | None = None  # GraphML road network (OSMnx) for true road distances
+    # Where sites and listings may lie (geo.service_area): a name or a lon/lat box, plus km.
+    SERVICE_AREA = "NL"
+    SERVICE_AREA_BUFFER_KM = 50.0
     # Imports.
     IMPORT_MAX_BYTES = 5_000_000
     IMPORT_MAX_ROWS = 10_000
@@ -123,6 +150,7 @@ class Config:
         )
         settings["IMPORT_MAX_ROWS"] = _int(env, "RESTSTROOM_IMPORT_MAX_ROWS", cls.IMPORT_MAX_ROWS)
         settings["MAX_CONTENT_LENGTH"] = settings["IMPORT_MAX_BYTES"] + 1_000_000
+        settings.update(_service_area(env, cls.SERVICE_AREA, cls.SERVICE_AREA_BUFFER_KM))
         cls.check(settings, env)
         return settings
 

@@ -42,6 +42,8 @@ def listings_frame(*, statuses: tuple[str, ...] = MARKET_LISTING_STATUSES) -> pd
             Listing.current_route,
             Listing.current_source,
             Listing.current_source_km,
+            Listing.transport_mode,
+            Listing.current_source_transport_mode,
             Listing.visibility,
         ).where(Listing.status.in_(statuses))
     ).all()
@@ -75,6 +77,10 @@ def listings_frame(*, statuses: tuple[str, ...] = MARKET_LISTING_STATUSES) -> pd
             "current_route": r.current_route,
             "current_source": r.current_source,
             "current_source_km": math.nan if r.current_source_km is None else r.current_source_km,
+            "transport_mode": r.transport_mode,
+            "current_source_transport_mode": (
+                r.current_source_transport_mode if r.kind == "need" else None
+            ),
             "visibility": r.visibility,
         }
         for r in rows

@@ -22,6 +22,7 @@ from geo.geocode import geocode_postcode, normalise_postcode
 from geo.regions import municipality_at
 from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.services import Errors, add_error, add_user, user_problems
+from marketplace.core.area import outside_message
 from marketplace.core.audit import audit_on_behalf
 from marketplace.core.permissions import can_manage_organisation
 from marketplace.core.reference_data import sbi_choices
@@ -89,6 +90,10 @@ def locate_postcode(postcode: str, *, errors: Errors, field: str = "postcode") -
                 value=repr(normalised),
             ),
         )
+        return None
+    outside = outside_message(lon, lat)
+    if outside is not None:
+        add_error(errors, field, outside)
         return None
     municipality = municipality_at(lon, lat)
     return Location(normalised, lon, lat, municipality.code if municipality else None)

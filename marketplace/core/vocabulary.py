@@ -21,6 +21,7 @@ from flows.schema import (
     FREQUENCIES,
     KINDS,
     PRICE_TERMS,
+    TRANSPORT_MODES,
     UNITS,
     VISIBILITIES,
     needs_ewc_code,
@@ -49,6 +50,7 @@ __all__ = [
     "PRICE_TERMS",
     "ROLES",
     "RUN_STATUSES",
+    "TRANSPORT_MODES",
     "UNITS",
     "VISIBILITIES",
     "VOCABULARIES",
@@ -108,6 +110,13 @@ PRICE_LABELS: Final = {
     "pay": _l("buyer pays"),
     "paid_to_take": _l("supplier pays to have it taken"),
     "negotiable": _l("negotiable"),
+}
+TRANSPORT_MODE_LABELS: Final = {
+    "truck": _l("truck"),
+    "barge": _l("inland barge"),
+    "rail": _l("rail"),
+    "sea": _l("sea ship"),
+    "pipeline": _l("pipeline"),
 }
 VISIBILITY_LABELS: Final = {"public": _l("public"), "anonymous": _l("anonymous")}
 #: The visibilities as the listing form offers them.
@@ -201,6 +210,7 @@ VOCABULARIES: Final[Mapping[str, tuple[tuple[str, ...], Mapping[str, Any]]]] = {
     "route": (CURRENT_ROUTES, ROUTE_LABELS),
     "source": (CURRENT_SOURCES, SOURCE_LABELS),
     "price_terms": (PRICE_TERMS, PRICE_LABELS),
+    "transport_mode": (TRANSPORT_MODES, TRANSPORT_MODE_LABELS),
     "visibility": (VISIBILITIES, VISIBILITY_LABELS),
     "visibility_choice": (VISIBILITIES, VISIBILITY_CHOICE_LABELS),
     "match_status": (MATCH_STATUSES, MATCH_STATUS_LABELS),

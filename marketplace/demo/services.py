@@ -24,7 +24,7 @@ import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
 
-from flows.schema import KINDS
+from flows.schema import DEFAULT_TRANSPORT_MODE, KINDS
 from flows.synthetic import generate
 from geo.errors import InvalidPostcode
 from geo.geocode import normalise_postcode
@@ -482,6 +482,7 @@ def _listing_rows(
                 "current_route": _text(rec.get("current_route")),
                 "current_source": _text(rec.get("current_source")),
                 "current_source_km": _float(rec.get("current_source_km")),
+                **_transport_modes(rec, kind),
                 "price_terms": _price_terms(
                     kind, _text(rec.get("current_route")), _text(rec.get("current_source"))
                 ),
@@ -500,6 +501,18 @@ def _listing_rows(
             "the generated listings do not fit the database: " + "; ".join(shown) + more
         )
     return rows, accepted
+
+
+def _transport_modes(rec: Mapping[str, Any], kind: str) -> dict[str, str | None]:
+    """The listing's transport mode and (needs) today's supply mode; missing means truck."""
+    return {
+        "transport_mode": _text(rec.get("transport_mode")) or DEFAULT_TRANSPORT_MODE,
+        "current_source_transport_mode": (
+            _text(rec.get("current_source_transport_mode")) or DEFAULT_TRANSPORT_MODE
+            if kind == "need"
+            else None
+        ),
+    }
 
 
 def _listing_municipality(

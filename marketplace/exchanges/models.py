@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.models import TimestampMixin, enum_check, utcnow
-from marketplace.core.vocabulary import MATCH_STATUSES
+from marketplace.core.vocabulary import MATCH_STATUSES, TRANSPORT_MODES
 from marketplace.extensions import db
 
 if TYPE_CHECKING:
@@ -21,6 +21,7 @@ class Match(TimestampMixin, db.Model):
     __tablename__ = "match"
     __table_args__ = (
         enum_check("status", MATCH_STATUSES),
+        enum_check("transport_mode", TRANSPORT_MODES),
         sa.CheckConstraint("quantity_per_year > 0", name="quantity_positive"),
         sa.Index("ix_match_status", "status"),
     )
@@ -37,6 +38,10 @@ class Match(TimestampMixin, db.Model):
     flow_unit: Mapped[str] = mapped_column(sa.String(4))
     distance_km: Mapped[float]
     road_km: Mapped[float]
+    # How the engine assumed the exchange travels (both listings' mode, else truck).
+    transport_mode: Mapped[str] = mapped_column(
+        sa.String(8), default="truck", server_default="truck"
+    )
     mass_t_per_year: Mapped[float | None]
     tonne_km_saved: Mapped[float | None]
     avoided_production_co2e_kg: Mapped[float] = mapped_column(default=0.0)

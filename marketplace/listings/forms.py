@@ -78,6 +78,15 @@ def quantity_validators() -> list[Any]:
     ]
 
 
+ACCEPTED_CODES_HELP = _l(
+    "Needs only, separated by ';'; empty = any fitting code. "
+    "Accepted EWC codes: exactly the offers under these codes qualify, whatever their "
+    "category; the listing shows the category of the first code. Feed needs never receive "
+    "catering waste, animal by-products, manure or other codes feed law bans (you will be "
+    "warned), and hazardous waste (codes marked *) only when you list that code."
+)
+
+
 class ListingForm(FlaskForm):
     kind = RadioField(
         _l("Kind"),
@@ -96,9 +105,7 @@ class ListingForm(FlaskForm):
     accepted_ewc_codes = StringField(
         _l("Accepted EWC codes"),
         validators=[Optional(), Length(max=500)],
-        description=_l(
-            "Needs only: codes you can take, separated by ';'. Empty = any fitting code."
-        ),
+        description=ACCEPTED_CODES_HELP,
     )
     quantity = DecimalField(_l("Quantity"), places=None, validators=quantity_validators())
     unit = SelectField(_l("Unit"), choices=select_choices(choices("unit")), default="t")
@@ -141,6 +148,23 @@ class ListingForm(FlaskForm):
             NumberRange(min=0),
             NumberRange(max=MAX_DISTANCE_KM, message=DISTANCE_LIMIT_MESSAGE),
         ],
+    )
+    # The listing rules check the modes (validate_choice=False): their message names the modes.
+    transport_mode = SelectField(
+        _l("Transport mode"),
+        choices=select_choices(choices("transport_mode")),
+        default="truck",
+        validate_choice=False,
+        description=_l(
+            "How the stream can travel. Barge, rail and sea only where both sites can load "
+            "and unload that way; pipeline for heat, steam, water and CO2 or an existing pipe."
+        ),
+    )
+    current_source_transport_mode = SelectField(
+        _l("How does today's supply travel?"),
+        choices=select_choices([("", "—"), *choices("transport_mode")]),
+        validate_choice=False,
+        description=_l("Needs only. Empty = truck."),
     )
     price_terms = SelectField(
         _l("Price"), choices=select_choices(choices("price_terms")), default="negotiable"

@@ -15,6 +15,7 @@ from flows.schema import (
     KINDS,
     PRICE_TERMS,
     STATUSES,
+    TRANSPORT_MODES,
     UNITS,
     VISIBILITIES,
 )
@@ -35,6 +36,13 @@ class Listing(TimestampMixin, db.Model):
         enum_check("visibility", VISIBILITIES),
         enum_check("status", STATUSES),
         enum_check("price_terms", PRICE_TERMS),
+        enum_check("transport_mode", TRANSPORT_MODES),
+        sa.CheckConstraint(
+            "current_source_transport_mode IS NULL OR current_source_transport_mode IN ("
+            + ", ".join(f"'{v}'" for v in TRANSPORT_MODES)
+            + ")",
+            name="current_source_transport_mode_allowed",
+        ),
         sa.CheckConstraint("quantity > 0", name="quantity_positive"),
         sa.CheckConstraint(
             "current_route IS NULL OR current_route IN ("
@@ -87,6 +95,11 @@ class Listing(TimestampMixin, db.Model):
     current_route: Mapped[str | None] = mapped_column(sa.String(16))  # offers only
     current_source: Mapped[str | None] = mapped_column(sa.String(10))  # needs only
     current_source_km: Mapped[float | None]  # needs only
+    # How the stream travels (flows.schema.TRANSPORT_MODES); the engine's CO2 uses its factor.
+    transport_mode: Mapped[str] = mapped_column(
+        sa.String(8), default="truck", server_default="truck"
+    )
+    current_source_transport_mode: Mapped[str | None] = mapped_column(sa.String(8))  # needs only
     price_terms: Mapped[str] = mapped_column(sa.String(12), default="negotiable")
     price_eur_per_unit: Mapped[float | None]
     visibility: Mapped[str] = mapped_column(sa.String(9), default="public")

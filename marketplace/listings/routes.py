@@ -31,6 +31,7 @@ from marketplace.listings.forms import (
     search_form,
 )
 from marketplace.listings.models import Listing
+from marketplace.listings.rules import accepted_code_warnings
 
 bp = Blueprint("listings", __name__, url_prefix="/listings")
 
@@ -151,6 +152,10 @@ def _save(form: ListingForm, action: Callable[[], Listing]) -> Response | None:
         return None
     db.session.commit()
     flash(_("Listing saved."), "success")
+    for warning in accepted_code_warnings(
+        listing.kind, listing.accepted_ewc_codes, listing.material
+    ):
+        flash(warning, "warning")
     return redirect(url_for("listings.detail", listing_id=listing.id))
 
 
@@ -158,8 +163,15 @@ def _render_form(
     form: ListingForm, organisation: Organisation, listing: Listing | None
 ) -> tuple[str, int]:
     status = 422 if form.errors or form.form_errors else 200
+    warnings = accepted_code_warnings(
+        form.kind.data, form.accepted_ewc_codes.data, form.material.data
+    )
     html = render_template(
-        "listings/form.html", form=form, organisation=organisation, listing=listing
+        "listings/form.html",
+        form=form,
+        organisation=organisation,
+        listing=listing,
+        warnings=warnings,
     )
     return html, status
 

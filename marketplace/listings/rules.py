@@ -16,12 +16,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from flows.errors import Problem
+from flows.legal import canonical_code, feed_refusal, refusals_for_need
 from flows.listing_file import check_listing
-from flows.listing_file.rules import NL_LAT_RANGE, NL_LON_RANGE
+from flows.schema import DEFAULT_TRANSPORT_MODE, TRANSPORT_MODES
 from geo.errors import GeoError
 from geo.geocode import geocode_postcode, normalise_postcode
 from geo.regions import municipality_at
 from marketplace.accounts.models import Organisation
+from marketplace.core.area import outside_message
+from marketplace.core.vocabulary import label
 from marketplace.errors import InvalidInput
 from marketplace.listings.limits import LIMITS, check_listing_limits
 
@@ -37,9 +40,16 @@ _COMMON_FIELDS = (
     "available_from",
     "available_until",
     "visibility",
+    "transport_mode",
 )
 #: Form fields of one kind only (the listing rules refuse them on the other).
-_KIND_FIELDS = ("max_distance_km", "current_route", "current_source", "current_source_km")
+_KIND_FIELDS = (
+    "max_distance_km",
+    "current_route",
+    "current_source",
+    "current_source_km",
+    "current_source_transport_mode",
+)
 #: The form's own fields: the listing file has no price.
 _PRICE_FIELDS = ("price_terms", "price_eur_per_unit")
 
@@ -73,6 +83,12 @@ def _message(problem: Problem) -> str:
         return _(
             "%(value)s is not a code of the European List of Waste (use 02 01 03).",
             value=problem.value,
+        )
+    if column in ("transport_mode", "current_source_transport_mode") and code == "not_allowed":
+        return _(
+            "%(value)s is not a transport mode; choose one of: %(allowed)s.",
+            value=repr(problem.value) if problem.value else _("this value"),
+            allowed=", ".join(label(mode, "transport_mode") for mode in TRANSPORT_MODES),
         )
     if column in LIMITS and code in ("too_large", "not_a_number"):
         return str(LIMITS[column][1])
@@ -138,9 +154,11 @@ def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict
     if price is not None:
         values["price_eur_per_unit"] = float(price)
     accepted = list(checked["accepted_ewc_codes"] or ())
+    values["transport_mode"] = checked.get("transport_mode") or DEFAULT_TRANSPORT_MODE
     if kind == "offer":
         values.update(ewc_code=checked["ewc_code"], current_route=data.get("current_route") or None)
         values.update(max_distance_km=None, current_source=None, current_source_km=None)
+        values["current_source_transport_mode"] = None
         accepted = []
     elif kind == "need":
         max_km, source_km = data.get("max_distance_km"), data.get("current_source_km")
@@ -150,6 +168,8 @@ def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict
             max_distance_km=float(max_km) if max_km is not None else None,
             current_source=data.get("current_source") or None,
             current_source_km=float(source_km) if source_km is not None else None,
+            current_source_transport_mode=checked.get("current_source_transport_mode")
+            or DEFAULT_TRANSPORT_MODE,
         )
 
     # Location: the organisation's site, a postcode, or a point picked on the map.
@@ -175,20 +195,15 @@ def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict
                 _("%(value)s is not a known Dutch postcode (use 1234 AB).", value=raw_pc),
             )
         else:
+            if (outside := outside_message(lon, lat)) is not None:
+                err("postcode", outside)
             values.update(lon=lon, lat=lat, postcode=postcode)
     elif mode == "map":
         lon, lat = data.get("lon"), data.get("lat")
-        if (
-            lon is None
-            or lat is None
-            or not (
-                NL_LON_RANGE[0] <= float(lon) <= NL_LON_RANGE[1]
-                and NL_LAT_RANGE[0] <= float(lat) <= NL_LAT_RANGE[1]
-            )
-            # The box also holds Flanders and a strip of Germany: only a municipality counts.
-            or municipality_at(float(lon), float(lat)) is None
-        ):
-            err("lat", _("Pick a point in the Netherlands on the map."))
+        if lon is None or lat is None:
+            err("lat", _("Pick a point on the map."))
+        elif (outside := outside_message(float(lon), float(lat))) is not None:
+            err("lat", outside)
         else:
             values.update(lon=float(lon), lat=float(lat), postcode=None)
     else:
@@ -201,3 +216,55 @@ def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict
         raise InvalidInput(_("Please correct the marked fields."), errors)
     values["accepted"] = accepted
     return values
+
+
+def _feed_rules() -> dict[str, Any]:
+    """The feed-law rules of :mod:`flows.legal` in the user's words."""
+    return {
+        "feed.catering_waste": _l("catering and kitchen waste may not be fed to farmed animals"),
+        "feed.animal_by_products": _l("animal by-products are kept out of feed for farmed animals"),
+        "feed.manure": _l("faeces, urine and manure are prohibited in feed"),
+        "feed.waste_water": _l("waste from the treatment of waste water is prohibited in feed"),
+        "feed.municipal_waste": _l("solid municipal waste is prohibited in feed"),
+        "feed.packaging": _l("packaging is prohibited in feed"),
+        "feed.tanned_hide": _l("hide treated with tanning substances is prohibited in feed"),
+        "feed.hazardous": _l("hazardous waste may not become feed"),
+    }
+
+
+def accepted_code_warnings(kind: str | None, accepted: Any, material: str | None) -> list[str]:
+    """Warnings (not errors) for accepted codes the law keeps from this need.
+
+    The same refusals as :func:`flows.legal.refusals_for_need` (which the import stores in
+    ``frame.attrs["warnings"]``), each naming the code, the rule and its legal reference
+    in the user's language. The need is saved; offers under these codes are not proposed.
+    """
+    if kind != "need" or not accepted:
+        return []
+    if isinstance(accepted, str):
+        accepted = [part for part in accepted.replace(",", ";").split(";") if part.strip()]
+    codes: list[str] = []
+    for code in accepted:
+        try:
+            canonical = canonical_code(code)
+        except ValueError:
+            continue  # an invalid code is the rules' error, not a warning
+        if canonical is not None and canonical not in codes:
+            codes.append(canonical)
+    if not refusals_for_need(codes, material):
+        return []
+    rules = _feed_rules()
+    warnings = []
+    for code in codes:
+        refusal = feed_refusal(code, material)
+        if refusal is not None:
+            warnings.append(
+                _(
+                    "Accepted EWC code %(code)s cannot supply animal feed: %(rule)s "
+                    "(%(reference)s). Offers under this code are not proposed for this need.",
+                    code=refusal.code,
+                    rule=rules.get(refusal.rule, refusal.what_en),
+                    reference=refusal.reference,
+                )
+            )
+    return warnings

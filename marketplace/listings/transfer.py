@@ -32,8 +32,10 @@ from flows.listing_file import (
     write_listing_file,
     write_template,
 )
+from flows.schema import DEFAULT_TRANSPORT_MODE
 from geo.regions import assign_municipalities
 from marketplace.accounts.models import Organisation, User
+from marketplace.core.area import outside_message
 from marketplace.core.audit import audit_on_behalf
 from marketplace.core.disclosure import export_identity, market_order_key
 from marketplace.core.permissions import can_manage_organisation, require_manage
@@ -41,6 +43,7 @@ from marketplace.errors import NotFound, PermissionDenied
 from marketplace.extensions import db
 from marketplace.listings.limits import worded
 from marketplace.listings.models import Listing, ListingAcceptedCode
+from marketplace.listings.rules import accepted_code_warnings
 
 FileFormat = Literal["csv", "xlsx"]
 
@@ -64,6 +67,8 @@ class PlannedRow:
     values: dict[str, Any]
     accepted: tuple[str, ...]
     listing: Listing | None = None
+    #: Non-blocking: accepted codes the law keeps from this need (see flows.legal).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -78,6 +83,11 @@ class ImportPlan:
     @property
     def updates(self) -> int:
         return sum(r.action == "update" for r in self.rows)
+
+    @property
+    def warnings(self) -> list[tuple[int, str]]:
+        """(file row, warning) of every row, in file order."""
+        return [(r.row, warning) for r in self.rows for warning in r.warnings]
 
 
 def find_organisation(name_or_kvk: str) -> Organisation | None:
@@ -254,6 +264,10 @@ def plan_import(
             lon, lat, postcode = org.lon, org.lat, org.postcode
         else:
             postcode = rec["postcode"]
+            outside = outside_message(float(lon), float(lat))
+            if outside is not None:
+                problems.append(Problem(outside, row=row, column="postcode" if postcode else "lat"))
+                continue
         values = {
             "ref": rec["ref"],
             "kind": rec["kind"],
@@ -273,6 +287,12 @@ def plan_import(
             "current_route": rec["current_route"],
             "current_source": rec["current_source"],
             "current_source_km": _none_if_nan(rec["current_source_km"]),
+            "transport_mode": rec.get("transport_mode") or DEFAULT_TRANSPORT_MODE,
+            "current_source_transport_mode": (
+                (rec.get("current_source_transport_mode") or DEFAULT_TRANSPORT_MODE)
+                if rec["kind"] == "need"
+                else None
+            ),
             "visibility": rec["visibility"],
         }
         existing = _existing_listing(org, rec["ref"]) if org is not None else None
@@ -285,6 +305,9 @@ def plan_import(
                 values=values,
                 accepted=tuple(rec["accepted_ewc_codes"]),
                 listing=existing,
+                warnings=accepted_code_warnings(
+                    rec["kind"], rec["accepted_ewc_codes"], rec["material"]
+                ),
             )
         )
     problems.extend(_duplicate_refs(planned))
@@ -494,6 +517,10 @@ def export_frame(viewer: User | None, *, organisation_id: int | None) -> pd.Data
                 "current_source_km": item.current_source_km
                 if item.current_source_km is not None
                 else math.nan,
+                "transport_mode": item.transport_mode,
+                "current_source_transport_mode": item.current_source_transport_mode
+                if item.kind == "need"
+                else None,
                 "visibility": item.visibility,
                 "description": item.description or "",
             }

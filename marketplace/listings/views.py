@@ -80,6 +80,8 @@ class ListingView:
     current_route: str | None
     current_source: str | None
     current_source_km: float | None
+    transport_mode: str
+    current_source_transport_mode: str | None
     #: The firm, its site, its ref and the timestamps as the disclosure rules allow.
     shown: ListingDisclosure
     distance_km: float | None = None
@@ -169,6 +171,8 @@ def view_of(
         current_route=listing.current_route,
         current_source=listing.current_source,
         current_source_km=listing.current_source_km,
+        transport_mode=listing.transport_mode,
+        current_source_transport_mode=listing.current_source_transport_mode,
         shown=shown,
         distance_km=shown.distance_km(distance_km),
         distance_text=shown.distance_text(distance_km, lang),

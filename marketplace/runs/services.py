@@ -28,11 +28,12 @@ from flask import current_app
 from flows import Params, propose
 from flows.errors import FlowsError
 from flows.listing_file import split_offers_needs
+from flows.schema import DEFAULT_TRANSPORT_MODE
 from marketplace.accounts.models import User
 from marketplace.adapters import existing_exchanges_frame, listings_frame
 from marketplace.core import jobs
 from marketplace.core.disclosure import neutral_reason
-from marketplace.core.vocabulary import OPEN_STATUSES
+from marketplace.core.vocabulary import OPEN_STATUSES, TRANSPORT_MODES
 from marketplace.errors import InvalidInput, MarketplaceError
 from marketplace.exchanges.models import Match
 from marketplace.exchanges.services import declined_pairs, supersede_all_open
@@ -335,6 +336,11 @@ def declined_pairs_frame(listings: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _transport_mode(value: object) -> str:
+    """The proposal's transport mode; an engine frame without the column means truck."""
+    return value if isinstance(value, str) and value in TRANSPORT_MODES else DEFAULT_TRANSPORT_MODE
+
+
 def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
     """Replace the open proposals by ``frame``'s; keep every accepted match as it is.
 
@@ -363,6 +369,7 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
             "flow_unit": str(rec["flow_unit"]),
             "distance_km": float(rec["distance_km"]),
             "road_km": float(rec["road_km"]),
+            "transport_mode": _transport_mode(rec.get("transport_mode")),
             "mass_t_per_year": _clean(float(rec["mass_t_per_year"])),
             "tonne_km_saved": _clean(float(rec["tonne_km_saved"])),
             "avoided_production_co2e_kg": float(rec["avoided_production_co2e_kg"]),

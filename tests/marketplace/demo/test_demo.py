@@ -363,3 +363,32 @@ def test_the_production_configuration_refuses_demo_data(
         load_demo(size="small")
     with prod.app_context():
         db.engine.dispose()
+
+
+def test_the_demo_keeps_the_generated_transport_modes_and_the_engine_proposes_barge_exchanges(
+    db_session: Any,
+) -> None:
+    from collections import Counter
+
+    from marketplace.runs.services import run_engine
+
+    # The region demo, as ``make run`` loads it (SIZE=region, the default seed).
+    report = load_demo(size="region")
+    listings = generate(size="region", seed=report.seed).listings
+    rows = db.session.execute(
+        sa.select(Listing.kind, Listing.transport_mode, Listing.current_source_transport_mode)
+    ).all()
+    assert Counter(mode for _, mode, _ in rows) == Counter(listings["transport_mode"])
+    needs = listings[listings["kind"] == "need"]
+    assert Counter(m for kind, _, m in rows if kind == "need") == Counter(
+        needs["current_source_transport_mode"]
+    )
+    assert {m for kind, _, m in rows if kind == "offer"} == {None}
+    assert Counter(mode for _, mode, _ in rows)["barge"] > 0  # the ports of Deventer and Zutphen
+
+    engine_run = run_engine()
+    db.session.commit()
+    assert engine_run.status == "succeeded", engine_run.error
+    barge = db.session.scalars(sa.select(Match).where(Match.transport_mode == "barge")).all()
+    assert barge, "no barge proposal in the demo"
+    assert all(m.offer.transport_mode == m.need.transport_mode == "barge" for m in barge)

@@ -211,10 +211,14 @@ BAD_VALUES = [
     ),
     pytest.param("lat", OFFER | {"location_mode": "map"}, id="no point picked"),
     pytest.param(
-        "lat", OFFER | {"location_mode": "map", "lon": "7.5", "lat": "52.0"}, id="in Germany"
+        "lat",
+        OFFER | {"location_mode": "map", "lon": "12.5683", "lat": "55.6761"},
+        id="in Copenhagen, outside the service area",
     ),
     pytest.param(
-        "lat", OFFER | {"location_mode": "map", "lon": "4.35", "lat": "50.85"}, id="in Brussels"
+        "lat",
+        OFFER | {"location_mode": "map", "lon": "2.3522", "lat": "48.8566"},
+        id="in Paris, outside the service area",
     ),
     pytest.param(
         "lat", OFFER | {"location_mode": "map", "lon": "NaN", "lat": "NaN"}, id="NaN point"

@@ -476,3 +476,77 @@ def test_two_coordinators_starting_a_run_at_once_get_one_run(
     worker.join()
     assert outcome == {"in_progress": first_id}
     assert count(EngineRun) == 1
+
+
+# Transport modes --------------------------------------------------------------------------------
+
+#: kg CO2e per tonne-km in flows/data/emission_factors.csv: transport.hgv_average_laden
+#: (UK DESNZ 2024, HGV all diesel, average laden) and transport.inland_barge_nl
+#: (KiM / CE Delft STREAM, Dutch inland waterways 2014, 38.6 g per tonne-km).
+TRUCK_KG_PER_TKM = 0.09752
+BARGE_KG_PER_TKM = 0.0386
+
+
+def test_a_run_stores_the_truck_mode_when_the_listings_state_none(region: Region) -> None:
+    run()
+    [proposal] = matches()
+    assert proposal.transport_mode == "truck"
+    assert proposal.transport_co2e_kg == pytest.approx(
+        500.0 * proposal.road_km * TRUCK_KG_PER_TKM,
+        rel=1e-4,  # road_km kept to the metre
+    )
+
+
+def test_a_barge_pair_is_stored_as_barge_with_the_lower_barge_transport_co2(
+    region: Region,
+) -> None:
+    run()
+    [by_truck] = matches()
+    # the second run updates the same row: keep the truck figures
+    truck_co2e_kg, truck_net_kg, truck_road_km = (
+        by_truck.transport_co2e_kg,
+        by_truck.net_co2e_kg,
+        by_truck.road_km,
+    )
+    region.grain.transport_mode = "barge"  # the ports of Deventer and Zutphen
+    region.feed.transport_mode = "barge"
+    db.session.commit()
+
+    run()
+    [by_barge] = matches()
+    assert by_barge.transport_mode == "barge"
+    assert by_barge.road_km == pytest.approx(truck_road_km)
+    # 500 t over the same km at 0.0386 instead of 0.09752 kg per tonne-km
+    assert by_barge.transport_co2e_kg == pytest.approx(
+        500.0 * by_barge.road_km * BARGE_KG_PER_TKM,
+        rel=1e-4,  # road_km kept to the metre
+    )
+    assert by_barge.transport_co2e_kg < truck_co2e_kg
+    assert by_barge.net_co2e_kg - truck_net_kg == pytest.approx(
+        truck_co2e_kg - by_barge.transport_co2e_kg
+    )
+    assert "barge" in (by_barge.reason or "")
+
+
+def test_one_side_by_barge_only_is_an_exchange_by_truck(region: Region) -> None:
+    region.grain.transport_mode = "barge"
+    db.session.commit()
+    run()
+    [proposal] = matches()
+    assert proposal.transport_mode == "truck"
+
+
+def test_the_match_page_names_the_mode_even_while_the_distance_is_hidden(
+    client: FlaskClient, region: Region
+) -> None:
+    region.grain.transport_mode = "barge"
+    region.feed.transport_mode = "barge"
+    region.feed.visibility = "anonymous"
+    db.session.commit()
+    run()
+    [proposal] = matches()
+    user = make_user(organisation=region.brewery)
+    db.session.commit()
+    login(client, user)
+    html = client.get(f"/matches/{proposal.id}").get_data(as_text=True)
+    assert 'id="match-transport-mode">inland barge<' in html
