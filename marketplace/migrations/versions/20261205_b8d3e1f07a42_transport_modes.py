@@ -1,7 +1,7 @@
 """transport modes of listings and matches
 
 Revision ID: b8d3e1f07a42
-Revises: 9e940bacd9d1
+Revises: 5c1f0e2a7b90
 Create Date: 2026-12-05 20:30:00
 
 Listings say how a stream travels (``transport_mode``; a need also how its current supply
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "b8d3e1f07a42"
-down_revision = "9e940bacd9d1"
+down_revision = "5c1f0e2a7b90"
 branch_labels = None
 depends_on = None
 
