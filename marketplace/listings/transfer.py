@@ -35,13 +35,18 @@ from flows.listing_file import (
 from geo.regions import assign_municipalities
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.audit import audit_on_behalf
-from marketplace.core.disclosure import export_identity, market_order_key
+from marketplace.core.disclosure import (
+    export_identity,
+    market_order_key,
+    stepped_distance_limit_km,
+)
 from marketplace.core.permissions import can_manage_organisation, require_manage
 from marketplace.core.public_ids import by_public_id, is_public_id
 from marketplace.errors import NotFound, PermissionDenied
 from marketplace.extensions import db
 from marketplace.listings.limits import check_listing_limits
 from marketplace.listings.models import Listing, ListingAcceptedCode
+from marketplace.listings.rules import distance_limit_notice
 
 FileFormat = Literal["csv", "xlsx"]
 
@@ -65,6 +70,8 @@ class PlannedRow:
     values: dict[str, Any]
     accepted: tuple[str, ...]
     listing: Listing | None = None
+    #: What the import changed on the way in (e.g. a distance limit rounded up).
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -278,7 +285,7 @@ def plan_import(
             "lon": float(lon),
             "lat": float(lat),
             "postcode": postcode,
-            "max_distance_km": _none_if_nan(rec["max_distance_km"]),
+            "max_distance_km": stepped_distance_limit_km(_none_if_nan(rec["max_distance_km"])),
             "current_route": rec["current_route"],
             "current_source": rec["current_source"],
             "current_source_km": _none_if_nan(rec["current_source_km"]),
@@ -299,6 +306,15 @@ def plan_import(
                 values=values,
                 accepted=tuple(rec["accepted_ewc_codes"]),
                 listing=existing,
+                notices=[
+                    n
+                    for n in (
+                        distance_limit_notice(
+                            _none_if_nan(rec["max_distance_km"]), values["max_distance_km"]
+                        ),
+                    )
+                    if n
+                ],
             )
         )
     problems.extend(_duplicate_refs(planned))
