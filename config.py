@@ -89,6 +89,18 @@ class Config:
     IMPORT_MAX_ROWS = 10_000
     MAX_CONTENT_LENGTH = 6_000_000
     LISTINGS_PER_PAGE = 25
+    # Rate limits (Flask-Limiter): Redis when REDIS_URL is set, else this process's memory.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
+    RATELIMIT_STRATEGY = "moving-window"
+    #: Failed logins, per account and per address.
+    LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
+    REGISTRATION_LIMIT = "10 per hour"
+    PASSWORD_RESET_LIMIT = "5 per 15 minutes"  # noqa: S105 - a rate, not a password
+    #: Requests with an API token, per token; failed token checks per address.
+    API_TOKEN_LIMIT = "300 per minute"  # noqa: S105 - a rate, not a token
+    API_TOKEN_FAILURE_LIMIT = "10 per 15 minutes"  # noqa: S105 - a rate, not a token
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -101,6 +113,8 @@ class Config:
             settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
         if env.get("RESTSTROOM_BASE_URL"):
             settings["BASE_URL"] = env["RESTSTROOM_BASE_URL"].rstrip("/")
+        if env.get("REDIS_URL"):
+            settings["RATELIMIT_STORAGE_URI"] = env["REDIS_URL"]
         if env.get("SMTP_HOST"):
             settings["SMTP_HOST"] = env["SMTP_HOST"]
             settings["SMTP_PORT"] = _int(env, "SMTP_PORT", 25)
@@ -136,6 +150,12 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False  # individual tests switch it back on to prove CSRF rejection
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_RESET_MAX_AGE_S = 60
+    # Wide limits for the suite (every test logs in from one address); the throttling
+    # tests set the production limits on the app's config.
+    LOGIN_FAILURE_LIMIT = REGISTRATION_LIMIT = "100000 per minute"
+    PASSWORD_RESET_LIMIT = API_TOKEN_LIMIT = API_TOKEN_FAILURE_LIMIT = (
+        "100000 per minute"  # noqa: S105 - rates, not secrets
+    )
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     from marketplace.blueprints import import_models
-    from marketplace.extensions import babel, csrf, db, login_manager, migrate
+    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.i18n import select_locale
 
     import_models()
@@ -54,6 +54,7 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -68,8 +68,10 @@ def register(app: Flask) -> None:
             404: _("This page does not exist."),
             405: _("This action is not allowed here."),
             413: _("The file is too large."),
+            429: _("Too many attempts. Please wait a while and try again."),
         }
         status = exc.code or 500
+        # A 429 gets its Retry-After header from Flask-Limiter (RATELIMIT_HEADERS_ENABLED).
         return _error_response(status, messages.get(status, exc.description or ""))
 
     @app.errorhandler(Exception)

@@ -20,8 +20,8 @@ from marketplace.accounts.forms import (
     ResetPasswordForm,
     apply_service_errors,
 )
-from marketplace.accounts.models import Organisation
-from marketplace.accounts.organisations import register_organisation
+from marketplace.accounts.organisations import request_registration
+from marketplace.accounts.throttle import login_limits, password_reset_limits, registration_limit
 from marketplace.core.urls import safe_next
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
@@ -47,35 +47,17 @@ def _next_url(target: str | None) -> str:
     return safe_next(target, _dashboard())
 
 
-def _welcome(organisation: Organisation | None) -> None:
-    """Greet a newly registered firm; say so when it lies outside the region."""
-    assert organisation is not None  # registration always creates it
-    flash(
-        _(
-            "Welcome! %(organisation)s is registered and you are logged in.",
-            organisation=organisation.name,
-        ),
-        "success",
-    )
-    if organisation.municipality is None or not organisation.municipality.in_region:
-        flash(
-            _(
-                "Your postcode lies outside the Cleantech Regio. You are welcome, "
-                "but most firms on Reststroom are in the region."
-            ),
-            "warning",
-        )
-
-
 @bp.route("/register", methods=["GET", "POST"])
+@registration_limit
 def register() -> Any:
-    """Register an organisation with its first member, and log that member in."""
+    """Register an organisation with its first member; the answer is "check your e-mail"
+    whether or not the address or the KvK number was registered already."""
     if current_user.is_authenticated:
         return redirect(_dashboard())
     form = RegistrationForm(locale=str(get_locale() or "nl"))
     if form.validate_on_submit():
         try:
-            user = register_organisation(
+            request_registration(
                 name=form.name.data or "",
                 kvk=form.kvk.data,
                 sbi_code=form.sbi_code.data or "",
@@ -91,13 +73,19 @@ def register() -> Any:
             apply_service_errors(form, exc)
         else:
             db.session.commit()
-            login_user(user)
-            _welcome(user.organisation)
-            return redirect(_dashboard())
+            flash(
+                _(
+                    "Check your e-mail: we have sent a message to %(email)s with the next step.",
+                    email=form.email.data,
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.login"))
     return render_form("accounts/register.html", form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login() -> Any:
     """Log in with e-mail address and password."""
     if current_user.is_authenticated:
@@ -153,6 +141,7 @@ def change_password() -> Any:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@password_reset_limits
 def forgot_password() -> Any:
     """Ask for a reset link; the answer never reveals whether the address has an account."""
     form = ForgotPasswordForm()

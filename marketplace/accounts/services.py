@@ -43,8 +43,10 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == User.normalise_email(email)))
 
 
-def email_problems(email: str, *, errors: Errors, field: str = "email") -> str:
-    """Check syntax and uniqueness of an address; return it normalised (lower case)."""
+def email_problems(
+    email: str, *, errors: Errors, field: str = "email", must_be_new: bool = True
+) -> str:
+    """Check syntax and (``must_be_new``) uniqueness of an address; return it normalised."""
     normalised = User.normalise_email(email or "")
     if not normalised:
         add_error(errors, field, _("Enter an e-mail address."))
@@ -62,7 +64,7 @@ def email_problems(email: str, *, errors: Errors, field: str = "email") -> str:
             ),
         )
         return normalised
-    if find_user_by_email(normalised) is not None:
+    if must_be_new and find_user_by_email(normalised) is not None:
         add_error(errors, field, _("An account with this e-mail address already exists."))
     return normalised
 
@@ -93,9 +95,10 @@ def user_problems(
     locale: str,
     errors: Errors,
     name_field: str = "name",
+    email_must_be_new: bool = True,
 ) -> str:
     """Collect every problem with a new user's details; return the normalised address."""
-    normalised = email_problems(email, errors=errors)
+    normalised = email_problems(email, errors=errors, must_be_new=email_must_be_new)
     if not (name or "").strip():
         add_error(errors, name_field, _("Enter a name."))
     elif len(name.strip()) > 120:
