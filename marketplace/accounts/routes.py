@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -40,6 +49,15 @@ def render_form(template: str, form: FlaskForm, **context: Any) -> tuple[str, in
 
 def _dashboard() -> str:
     return url_for("region.dashboard")
+
+
+def _fresh_session() -> None:
+    """Start a new session (on login): nothing of the anonymous one survives but the
+    language, so that a session fixed by someone else before the login is worthless."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 def _next_url(target: str | None) -> str:
@@ -98,6 +116,7 @@ def login() -> Any:
             apply_service_errors(form, exc)
         else:
             db.session.commit()
+            _fresh_session()
             login_user(user, remember=bool(form.remember.data))
             flash(_("Welcome back, %(name)s.", name=user.name), "success")
             return redirect(_next_url(form.next.data))
@@ -106,9 +125,15 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Log out (POST only, so that a link or an image cannot log anyone out)."""
+    """Log out (POST only, so that a link or an image cannot log anyone out).
+
+    Server side too: every session and remember-me cookie of the account stops working.
+    """
     if current_user.is_authenticated:
+        accounts.end_sessions(current_user._get_current_object())
+        db.session.commit()
         logout_user()
+        _fresh_session()
         flash(_("You are logged out."), "info")
     return redirect(url_for("region.home"))
 
@@ -132,6 +157,7 @@ def change_password() -> Any:
             db.session.commit()
             # The session id carries the session version: renew it to stay logged in here.
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            _fresh_session()
             login_user(user, remember=remembered in request.cookies)
             flash(
                 _("Your password has been changed. Other devices have been logged out."), "success"

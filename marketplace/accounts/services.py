@@ -246,6 +246,17 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     db.session.flush()
 
 
+def end_sessions(user: User) -> None:
+    """Log ``user`` out everywhere, on the server: bump ``session_version``.
+
+    Session and remember-me cookies carry the version they were issued with (see
+    :meth:`User.get_id` and :func:`marketplace.accounts.loader.load_user`); a copied
+    cookie is worthless once the user logs out. Flushes; the caller commits.
+    """
+    user.session_version = (user.session_version or 0) + 1
+    db.session.flush()
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_RESET_SALT)
 
