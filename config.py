@@ -156,9 +156,7 @@ class TestingConfig(Config):
     # Wide limits for the suite (every test logs in from one address); the throttling
     # tests set the production limits on the app's config.
     LOGIN_FAILURE_LIMIT = REGISTRATION_LIMIT = "100000 per minute"
-    PASSWORD_RESET_LIMIT = API_TOKEN_LIMIT = API_TOKEN_FAILURE_LIMIT = (
-        "100000 per minute"  # noqa: S105 - rates, not secrets
-    )
+    PASSWORD_RESET_LIMIT = API_TOKEN_LIMIT = API_TOKEN_FAILURE_LIMIT = "100000 per minute"  # noqa: S105 - rates, not secrets
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
