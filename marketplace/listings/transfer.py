@@ -370,11 +370,7 @@ def _preview_dir() -> Path:
 def store_upload(data: bytes, *, filename: str, user_id: int, organisation_id: int | None) -> str:
     """Keep an uploaded file until the user confirms the preview; returns an opaque token."""
     directory = _preview_dir()
-    now = time.time()
-    for old in directory.glob("*.json"):
-        if now - old.stat().st_mtime > PREVIEW_MAX_AGE_S:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".bin").unlink(missing_ok=True)
+    expire_previews()
     token = secrets.token_urlsafe(24)
     (directory / f"{token}.bin").write_bytes(data)
     meta = {"filename": filename, "user_id": user_id, "organisation_id": organisation_id}
@@ -384,6 +380,26 @@ def store_upload(data: bytes, *, filename: str, user_id: int, organisation_id: i
 
 #: What :func:`store_upload` hands out (``secrets.token_urlsafe``), with room to spare.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+
+
+def expire_previews(*, now: float | None = None) -> int:
+    """Delete the stored uploads of previews older than an hour; return how many.
+
+    Runs on every new upload and from ``flask listings expire-previews`` (cron), so that
+    an abandoned preview does not keep a firm's file on the server.
+    """
+    directory = _preview_dir()
+    now = time.time() if now is None else now
+    removed = 0
+    for path in list(directory.glob("*.json")) + list(directory.glob("*.bin")):
+        try:
+            age_s = now - path.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age_s > PREVIEW_MAX_AGE_S:
+            path.unlink(missing_ok=True)
+            removed += path.suffix == ".json"
+    return removed
 
 
 def load_upload(token: str, *, user_id: int) -> tuple[bytes, str, int | None]:
@@ -398,6 +414,9 @@ def load_upload(token: str, *, user_id: int) -> tuple[bytes, str, int | None]:
     meta_path = directory / f"{token}.json"
     if not meta_path.exists():
         raise PermissionDenied()
+    if time.time() - meta_path.stat().st_mtime > PREVIEW_MAX_AGE_S:
+        discard_upload(token)
+        raise NotFound(_("This import preview has expired (after an hour); upload the file again."))
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     if meta["user_id"] != user_id:
         raise PermissionDenied()
