@@ -31,6 +31,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_session_guard(app)
+    register_input_guard(app)
     register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -94,9 +95,12 @@ def _sqlite_foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints import blueprints
     from marketplace.core.public_ids import PublicIdConverter
+    from marketplace.guards import RowIdConverter
 
     # ``<pid:public_id>``: routes name objects by their opaque public id, never the row id.
     app.url_map.converters["pid"] = PublicIdConverter
+    # ``<int:...>`` stops at the largest id a database column holds: 404, never a 500.
+    app.url_map.converters["int"] = RowIdConverter
 
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
@@ -116,6 +120,12 @@ def register_session_guard(app: Flask) -> None:
         if request.method in ("GET", "HEAD") and request.path.startswith("/api/"):
             session.modified = False
         return response
+
+
+def register_input_guard(app: Flask) -> None:
+    from marketplace.guards import refuse_nul_bytes
+
+    app.before_request(refuse_nul_bytes)
 
 
 #: Every script and style comes from this site (Leaflet from the xstatic package); no
