@@ -52,10 +52,20 @@ def blueprints() -> list[Blueprint]:
 
 def commands() -> list[click.Command]:
     from marketplace.accounts.commands import users_cli
+    from marketplace.backup import backup_command, restore_command
     from marketplace.core.commands import reference_cli
     from marketplace.demo.commands import demo_cli
     from marketplace.i18n_commands import i18n_cli
     from marketplace.listings.commands import listings_cli
     from marketplace.runs.commands import flows_cli
 
-    return [reference_cli, users_cli, demo_cli, listings_cli, flows_cli, i18n_cli]
+    return [
+        reference_cli,
+        users_cli,
+        demo_cli,
+        listings_cli,
+        flows_cli,
+        i18n_cli,
+        backup_command,
+        restore_command,
+    ]

@@ -1,8 +1,8 @@
 """Request-level guards against input no view should ever see.
 
-- A NUL byte in the path, a query or form parameter (name or value) or a JSON body
-  is a 400: PostgreSQL
-  refuses NUL in text and SQLite truncates at it, so it can only end in a 500 or a lie.
+- A NUL byte in the path, a query or form parameter (name or value) or a JSON body is
+  a 400: PostgreSQL refuses NUL in text and SQLite truncates at it, so it can only end
+  in a 500 or a lie.
 - ``<int:...>`` route parameters stop at the largest value of a 32-bit integer column
   (PostgreSQL's ``integer``): a larger number is a 404 instead of a database error.
 """
