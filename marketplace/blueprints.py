@@ -54,6 +54,7 @@ def blueprints() -> list[Blueprint]:
 
 def commands() -> list[click.Command]:
     from marketplace.accounts.commands import users_cli
+    from marketplace.backup import backup_command, restore_command
     from marketplace.core.commands import reference_cli
     from marketplace.core.jobs import worker_command
     from marketplace.demo.commands import demo_cli
@@ -61,4 +62,14 @@ def commands() -> list[click.Command]:
     from marketplace.listings.commands import listings_cli
     from marketplace.runs.commands import flows_cli
 
-    return [reference_cli, users_cli, demo_cli, listings_cli, flows_cli, i18n_cli, worker_command]
+    return [
+        reference_cli,
+        users_cli,
+        demo_cli,
+        listings_cli,
+        flows_cli,
+        i18n_cli,
+        worker_command,
+        backup_command,
+        restore_command,
+    ]

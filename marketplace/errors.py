@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from marketplace.extensions import db
 
@@ -29,6 +29,10 @@ class InvalidInput(MarketplaceError):
     def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or {}
+
+
+class SpecificBadRequest(BadRequest):
+    """A 400 whose description is a translated message for the user."""
 
 
 def wants_json() -> bool:
@@ -68,8 +72,13 @@ def register(app: Flask) -> None:
             404: _("This page does not exist."),
             405: _("This action is not allowed here."),
             413: _("The file is too large."),
+            429: _("Too many attempts. Please wait a while and try again."),
         }
         status = exc.code or 500
+        if isinstance(exc, SpecificBadRequest):
+            # A guard said precisely what was wrong (e.g. a NUL byte): say it.
+            return _error_response(status, str(exc.description))
+        # A 429 gets its Retry-After header from Flask-Limiter (RATELIMIT_HEADERS_ENABLED).
         return _error_response(status, messages.get(status, exc.description or ""))
 
     @app.errorhandler(Exception)

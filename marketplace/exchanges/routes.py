@@ -41,11 +41,11 @@ def index() -> str:
     )
 
 
-@bp.get("/<int:match_id>")
+@bp.get("/<pid:public_id>")
 @login_required
-def detail(match_id: int) -> str:
+def detail(public_id: str) -> str:
     """Show a match with its CO2 breakdown, reason and deliveries."""
-    match = exchanges.get_visible_match(current_user, match_id)
+    match = exchanges.get_visible_match(current_user, public_id)
     return _render_detail(match, DeliveryForm(unit=match.unit))
 
 
@@ -60,8 +60,8 @@ def _render_detail(match: Match, delivery_form: DeliveryForm) -> str:
     )
 
 
-def _act(match_id: int, action: str) -> Response:
-    match = exchanges.get_visible_match(current_user, match_id)
+def _act(public_id: str, action: str) -> Response:
+    match = exchanges.get_visible_match(current_user, public_id)
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
@@ -78,35 +78,35 @@ def _act(match_id: int, action: str) -> Response:
             "complete": _("The exchange is marked as completed."),
         }
         flash(messages[action], "success")
-    return redirect(url_for("matches.detail", match_id=match.id))
+    return redirect(url_for("matches.detail", public_id=match.public_id))
 
 
-@bp.post("/<int:match_id>/accept")
+@bp.post("/<pid:public_id>/accept")
 @login_required
-def accept(match_id: int) -> Response:
+def accept(public_id: str) -> Response:
     """Accept a proposal for your side."""
-    return _act(match_id, "accept")
+    return _act(public_id, "accept")
 
 
-@bp.post("/<int:match_id>/decline")
+@bp.post("/<pid:public_id>/decline")
 @login_required
-def decline(match_id: int) -> Response:
+def decline(public_id: str) -> Response:
     """Decline a proposal."""
-    return _act(match_id, "decline")
+    return _act(public_id, "decline")
 
 
-@bp.post("/<int:match_id>/complete")
+@bp.post("/<pid:public_id>/complete")
 @login_required
-def complete(match_id: int) -> Response:
+def complete(public_id: str) -> Response:
     """Mark an agreed exchange as completed."""
-    return _act(match_id, "complete")
+    return _act(public_id, "complete")
 
 
-@bp.post("/<int:match_id>/deliveries")
+@bp.post("/<pid:public_id>/deliveries")
 @login_required
-def add_delivery(match_id: int) -> Response | tuple[str, int]:
+def add_delivery(public_id: str) -> Response | tuple[str, int]:
     """Record a realised delivery."""
-    match = exchanges.get_visible_match(current_user, match_id)
+    match = exchanges.get_visible_match(current_user, public_id)
     form = DeliveryForm()
     if form.validate_on_submit():
         try:
@@ -125,5 +125,5 @@ def add_delivery(match_id: int) -> Response | tuple[str, int]:
         else:
             db.session.commit()
             flash(_("Delivery recorded."), "success")
-            return redirect(url_for("matches.detail", match_id=match.id))
+            return redirect(url_for("matches.detail", public_id=match.public_id))
     return _render_detail(match, form), 422

@@ -17,8 +17,9 @@ from flask_babel import gettext as _
 
 from marketplace.accounts.models import User
 from marketplace.core.audit import audit_on_behalf
-from marketplace.core.disclosure import disclose_listing, disclose_match
+from marketplace.core.disclosure import disclose_listing, disclose_match, match_list_order
 from marketplace.core.permissions import can_manage_organisation
+from marketplace.core.public_ids import by_public_id
 from marketplace.core.vocabulary import (
     COMMITTED_STATUSES,
     MATCH_SIDES,
@@ -300,12 +301,14 @@ def visible_matches_stmt(user: Any, *, group: str = "all") -> sa.Select[Any]:
         stmt = stmt.where(Match.id.in_(mine))
     if group in MATCH_STATUS_GROUPS:
         stmt = stmt.where(Match.status.in_(MATCH_STATUS_GROUPS[group]))
-    return stmt.order_by(Match.net_co2e_kg.desc(), Match.id)
+    # Sorted on the figure as shown (whole tonnes), never on the hidden exact one.
+    return stmt.order_by(*match_list_order(Match.net_co2e_kg, Match.public_id))
 
 
-def get_visible_match(user: Any, match_id: int) -> Match:
-    """The match, or NotFound when it does not exist or is none of ``user``'s business."""
-    match = db.session.get(Match, match_id)
+def get_visible_match(user: Any, public_id: str) -> Match:
+    """The match with ``public_id``, or NotFound when it does not exist or is none of
+    ``user``'s business."""
+    match = by_public_id(Match, public_id)
     if match is None or not can_see_match(user, match):
         raise NotFound()
     return match
@@ -320,6 +323,8 @@ class MatchRow:
     need: ListingView
     distance_hidden: bool
     road_text: str
+    #: The loop the match closes, None while the counterpart is hidden.
+    loop_id: str | None = None
 
 
 def match_row(match: Match, viewer: Any, lang: str) -> MatchRow:
@@ -339,4 +344,5 @@ def match_row(match: Match, viewer: Any, lang: str) -> MatchRow:
         need=need,
         distance_hidden=shown.distance_hidden,
         road_text=shown.road_text,
+        loop_id=shown.loop_id,
     )

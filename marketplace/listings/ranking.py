@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from geo.distance import straight_km
-from marketplace.core.disclosure import municipality_points
+from marketplace.core.disclosure import municipality_points, shown_distance_sort_km
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
 
@@ -238,8 +238,17 @@ def _compute(
         if within_km:
             keep = located & (np.where(located, distances, math.inf) <= within_km)
     if by_distance and distances is not None:
+        # Sorted on the distance as shown: a hidden listing by its band, so that its
+        # place says no more than the band; the keyed hash orders ties.
+        shown_km = np.array(
+            [
+                shown_distance_sort_km(float(km), revealed=bool(rev))
+                for km, rev in zip(distances, revealed, strict=True)
+            ],
+            dtype=float,
+        )
         tie_keys = order_keys(id_list)
-        order = np.lexsort((tie_keys, distances))
+        order = np.lexsort((tie_keys, shown_km))
     else:
         created_s = epoch_s(created_list)
         order = np.lexsort((-ids, -recency(id_list, created_s, revealed)))

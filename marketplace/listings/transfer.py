@@ -37,13 +37,18 @@ from geo.regions import assign_municipalities
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.area import outside_message
 from marketplace.core.audit import audit_on_behalf
-from marketplace.core.disclosure import export_identity, market_order_key
+from marketplace.core.disclosure import (
+    export_identity,
+    market_order_key,
+    stepped_distance_limit_km,
+)
 from marketplace.core.permissions import can_manage_organisation, require_manage
+from marketplace.core.public_ids import by_public_id, is_public_id
 from marketplace.errors import NotFound, PermissionDenied
 from marketplace.extensions import db
 from marketplace.listings.limits import worded
 from marketplace.listings.models import Listing, ListingAcceptedCode
-from marketplace.listings.rules import accepted_code_warnings
+from marketplace.listings.rules import accepted_code_warnings, distance_limit_notice
 
 FileFormat = Literal["csv", "xlsx"]
 
@@ -69,6 +74,8 @@ class PlannedRow:
     listing: Listing | None = None
     #: Non-blocking: accepted codes the law keeps from this need (see flows.legal).
     warnings: list[str] = field(default_factory=list)
+    #: What the import changed on the way in (e.g. a distance limit rounded up).
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -110,12 +117,21 @@ _ID_REF = re.compile(r"L([1-9][0-9]{0,17})", re.ASCII)
 def _existing_listing(organisation: Organisation, ref: str) -> Listing | None:
     """The firm's listing that a row with ``ref`` updates, if any.
 
-    Listings made before every listing got a ref have none; the export writes
-    ``L{id}`` for them, which finds the listing again (of the same firm only).
+    Listings made before every listing got a ref have none; the export writes their
+    public id (older exports ``L{id}``), which finds the listing again (of the same firm
+    only).
     """
     found = db.session.scalar(
         sa.select(Listing).where(Listing.organisation_id == organisation.id, Listing.ref == ref)
     )
+    if found is None and is_public_id(ref):
+        found = db.session.scalar(
+            sa.select(Listing).where(
+                Listing.public_id == ref,
+                Listing.organisation_id == organisation.id,
+                Listing.ref.is_(None),
+            )
+        )
     match = _ID_REF.fullmatch(ref)
     if found is None and match is not None:
         found = db.session.scalar(
@@ -283,7 +299,7 @@ def plan_import(
             "lon": float(lon),
             "lat": float(lat),
             "postcode": postcode,
-            "max_distance_km": _none_if_nan(rec["max_distance_km"]),
+            "max_distance_km": stepped_distance_limit_km(_none_if_nan(rec["max_distance_km"])),
             "current_route": rec["current_route"],
             "current_source": rec["current_source"],
             "current_source_km": _none_if_nan(rec["current_source_km"]),
@@ -308,6 +324,15 @@ def plan_import(
                 warnings=accepted_code_warnings(
                     rec["kind"], rec["accepted_ewc_codes"], rec["material"]
                 ),
+                notices=[
+                    n
+                    for n in (
+                        distance_limit_notice(
+                            _none_if_nan(rec["max_distance_km"]), values["max_distance_km"]
+                        ),
+                    )
+                    if n
+                ],
             )
         )
     problems.extend(_duplicate_refs(planned))
@@ -363,11 +388,7 @@ def _preview_dir() -> Path:
 def store_upload(data: bytes, *, filename: str, user_id: int, organisation_id: int | None) -> str:
     """Keep an uploaded file until the user confirms the preview; returns an opaque token."""
     directory = _preview_dir()
-    now = time.time()
-    for old in directory.glob("*.json"):
-        if now - old.stat().st_mtime > PREVIEW_MAX_AGE_S:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".bin").unlink(missing_ok=True)
+    expire_previews()
     token = secrets.token_urlsafe(24)
     (directory / f"{token}.bin").write_bytes(data)
     meta = {"filename": filename, "user_id": user_id, "organisation_id": organisation_id}
@@ -377,6 +398,26 @@ def store_upload(data: bytes, *, filename: str, user_id: int, organisation_id: i
 
 #: What :func:`store_upload` hands out (``secrets.token_urlsafe``), with room to spare.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+
+
+def expire_previews(*, now: float | None = None) -> int:
+    """Delete the stored uploads of previews older than an hour; return how many.
+
+    Runs on every new upload and from ``flask listings expire-previews`` (cron), so that
+    an abandoned preview does not keep a firm's file on the server.
+    """
+    directory = _preview_dir()
+    now = time.time() if now is None else now
+    removed = 0
+    for path in list(directory.glob("*.json")) + list(directory.glob("*.bin")):
+        try:
+            age_s = now - path.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age_s > PREVIEW_MAX_AGE_S:
+            path.unlink(missing_ok=True)
+            removed += path.suffix == ".json"
+    return removed
 
 
 def load_upload(token: str, *, user_id: int) -> tuple[bytes, str, int | None]:
@@ -391,6 +432,9 @@ def load_upload(token: str, *, user_id: int) -> tuple[bytes, str, int | None]:
     meta_path = directory / f"{token}.json"
     if not meta_path.exists():
         raise PermissionDenied()
+    if time.time() - meta_path.stat().st_mtime > PREVIEW_MAX_AGE_S:
+        discard_upload(token)
+        raise NotFound(_("This import preview has expired (after an hour); upload the file again."))
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     if meta["user_id"] != user_id:
         raise PermissionDenied()
@@ -412,18 +456,18 @@ def organisation_choices(actor: User) -> list[tuple[str, str]]:
     """Whom an upload may be for: any firm (or per row) for coordinators, else one's own."""
     if actor.is_coordinator:
         rows = db.session.execute(
-            sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
+            sa.select(Organisation.public_id, Organisation.name).order_by(Organisation.name)
         ).all()
         return [("", _("per row (column 'organisation')")), *((str(i), n) for i, n in rows)]
     org = actor.organisation
-    return [(str(org.id), org.name)] if org else []
+    return [(org.public_id, org.name)] if org else []
 
 
-def import_organisation(actor: User, organisation_id: str | int | None) -> Organisation | None:
-    """The firm an upload is for: the chosen one (which ``actor`` must manage), the member's
-    own, or None (a coordinator importing rows of several firms)."""
-    if organisation_id:
-        organisation = db.session.get(Organisation, int(organisation_id))
+def import_organisation(actor: User, public_id: str | None) -> Organisation | None:
+    """The firm an upload is for: the chosen one by public id (which ``actor`` must manage),
+    the member's own, or None (a coordinator importing rows of several firms)."""
+    if public_id:
+        organisation = by_public_id(Organisation, public_id)
         if organisation is None:
             raise NotFound()
         require_manage(actor, organisation.id)

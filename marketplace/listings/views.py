@@ -41,7 +41,7 @@ def material_choices(lang: str) -> list[tuple[str, str]]:
 IDENTITY_FIELDS = (
     "can_manage",
     "exact_location",
-    "organisation_id",
+    "organisation_public_id",
     "organisation_name",
     "postcode",
     "ref",
@@ -56,7 +56,8 @@ IDENTITY_FIELDS = (
 class ListingView:
     """What a given viewer may see of a listing."""
 
-    id: int
+    #: The listing's public id (the database id never leaves the server).
+    id: str
     kind: str
     title: str
     description: str | None
@@ -91,7 +92,7 @@ class ListingView:
     # The identifying fields read through to the disclosure.
     can_manage = property(lambda self: self.shown.manages)
     exact_location = property(lambda self: self.shown.revealed)
-    organisation_id = property(lambda self: self.shown.organisation_id)
+    organisation_public_id = property(lambda self: self.shown.organisation_public_id)
     organisation_name = property(lambda self: self.shown.organisation_name)
     postcode = property(lambda self: self.shown.postcode)
     ref = property(lambda self: self.shown.ref)
@@ -147,7 +148,7 @@ def view_of(
     shown = disclose_listing(listing, viewer, agreed=agreed)
     ewc = listing.ewc
     return ListingView(
-        id=listing.id,
+        id=listing.public_id,
         kind=listing.kind,
         title=listing.title,
         description=listing.description,
