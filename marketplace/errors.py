@@ -31,6 +31,13 @@ class InvalidInput(MarketplaceError):
         self.errors = errors or {}
 
 
+class Conflict(InvalidInput):
+    """The object changed since the user saw it (another user acted first): HTTP 409.
+
+    A subclass of :class:`InvalidInput`, so that pages show it like any refused input.
+    """
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -54,6 +61,11 @@ def register(app: Flask) -> None:
     @app.errorhandler(PermissionDenied)
     def _permission_denied(exc: PermissionDenied) -> Any:
         return _error_response(403, str(exc) or _("You do not have access to this page."))
+
+    @app.errorhandler(Conflict)
+    def _conflict(exc: Conflict) -> Any:
+        db.session.rollback()
+        return _error_response(409, str(exc), fields=exc.errors)
 
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> Any:
