@@ -56,8 +56,19 @@ def commands() -> list[click.Command]:
     from marketplace.accounts.commands import tokens_cli, users_cli
     from marketplace.core.commands import reference_cli
     from marketplace.demo.commands import demo_cli
+    from marketplace.exchanges.commands import matches_cli, notifications_cli
     from marketplace.i18n_commands import i18n_cli
     from marketplace.listings.commands import listings_cli
     from marketplace.runs.commands import flows_cli
 
-    return [reference_cli, users_cli, tokens_cli, demo_cli, listings_cli, flows_cli, i18n_cli]
+    return [
+        reference_cli,
+        users_cli,
+        tokens_cli,
+        demo_cli,
+        listings_cli,
+        flows_cli,
+        matches_cli,
+        notifications_cli,
+        i18n_cli,
+    ]
