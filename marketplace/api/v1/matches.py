@@ -1,7 +1,8 @@
 """``/api/v1/matches``: a firm's matches (a coordinator's: all), and acting on them.
 
 Every action calls the exchanges slice's service (``accept``, ``decline``,
-``record_delivery``, ``complete``), which checks who may act for which side; a
+``record_delivery``, ``complete``, ``post_message``), which checks who may act for which
+side and raises 409 (:class:`~marketplace.errors.Conflict`) for a state that moved; a
 coordinator acting on behalf of a firm names the ``side``. What a caller sees of a match
 (the counterpart, the exact distance) comes from :mod:`marketplace.core.disclosure`
 through :func:`marketplace.exchanges.services.match_row`.
@@ -12,7 +13,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -30,27 +30,29 @@ from marketplace.api.v1.spec import (
     query,
     ref,
 )
-from marketplace.core.vocabulary import MATCH_SIDES, MATCH_STATUSES, UNITS
+from marketplace.core.disclosure import actor_name
+from marketplace.core.vocabulary import (
+    DECLINE_REASONS,
+    MATCH_SIDES,
+    MATCH_STATUS_GROUPS,
+    MATCH_STATUSES,
+    UNITS,
+)
 from marketplace.errors import InvalidInput
 from marketplace.exchanges import services as exchanges
-from marketplace.exchanges.models import Delivery, Match
+from marketplace.exchanges.impact import realised
+from marketplace.exchanges.models import Delivery, Match, Message
 from marketplace.extensions import db
 from marketplace.listings.access import get_visible_listing
 
 TAG = "matches"
 
 
-def delivered_quantity(match: Match) -> float:
-    """The quantity delivered so far, in the match's unit."""
-    return float(sum(d.quantity for d in match.deliveries if d.unit == match.unit))
-
-
 def match_json(match: Match) -> dict[str, Any]:
     """A match as the caller may see it (:func:`~marketplace.exchanges.services.match_row`)."""
     row = exchanges.match_row(match, current_user, lang())
     sides = sorted(exchanges.member_sides(current_user, match))
-    delivered = delivered_quantity(match)
-    share = min(1.0, delivered / match.quantity_per_year) if match.quantity_per_year else 0.0
+    done = realised(match)
     counterpart = None
     if len(sides) == 1:
         other = row.need if sides == ["offer"] else row.offer
@@ -65,8 +67,8 @@ def match_json(match: Match) -> dict[str, Any]:
         "road_km": None if row.distance_hidden else match.road_km,
         "road_band": row.road_text,
         "net_co2e_kg": match.net_co2e_kg,
-        "realised_net_co2e_kg": match.net_co2e_kg * share,
-        "delivered_quantity": delivered,
+        "realised_net_co2e_kg": done.net_co2e_kg,
+        "delivered_quantity": done.quantity,
         "offer_accepted": match.offer_accepted_at is not None,
         "need_accepted": match.need_accepted_at is not None,
         "your_sides": sides,
@@ -84,6 +86,17 @@ def delivery_json(delivery: Delivery) -> dict[str, Any]:
         "quantity": delivery.quantity,
         "unit": delivery.unit,
         "note": delivery.note,
+        "document_number": delivery.document_number,
+    }
+
+
+def message_json(message: Message, match: Match) -> dict[str, Any]:
+    """A message; its author is named as the match's history names it (disclosure)."""
+    return {
+        "side": message.side,
+        "author": actor_name(message.user, match=match, viewer=current_user),
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
     }
 
 
@@ -134,7 +147,11 @@ SIDE_BODY = {
     access=AUTHENTICATED,
     tag=TAG,
     parameters=[
-        query("status", enum(MATCH_STATUSES), "Only matches in this status"),
+        query(
+            "status",
+            enum((*MATCH_STATUSES, *MATCH_STATUS_GROUPS)),
+            "Only matches in this status, or status group (open, agreed, closed)",
+        ),
         query("listing", STRING, "Only matches of this listing (its public id)"),
         *PAGE_PARAMETERS,
     ],
@@ -143,19 +160,16 @@ SIDE_BODY = {
 )
 @login_required
 def list_matches() -> Any:
-    """The matches of the caller's firm's listings (coordinators: all), most CO2 first."""
+    """The matches of the caller's firm's listings (coordinators: all), newest first."""
     page, per_page = page_args()
-    stmt = exchanges.visible_matches_stmt(current_user)
-    status = request.args.get("status")
-    if status:
-        if status not in MATCH_STATUSES:
-            message = _("status must be one of %(allowed)s.", allowed=", ".join(MATCH_STATUSES))
-            raise InvalidInput(message, {"status": [message]})
-        stmt = stmt.where(Match.status == status)
+    status = request.args.get("status") or None
+    allowed = (*MATCH_STATUSES, *MATCH_STATUS_GROUPS)
+    if status is not None and status not in allowed:
+        message = _("status must be one of %(allowed)s.", allowed=", ".join(allowed))
+        raise InvalidInput(message, {"status": [message]})
     listing_key = request.args.get("listing")
-    if listing_key:
-        listing = get_visible_listing(current_user, listing_key)
-        stmt = stmt.where(sa.or_(Match.offer_id == listing.id, Match.need_id == listing.id))
+    listing = get_visible_listing(current_user, listing_key) if listing_key else None
+    stmt = exchanges.visible_matches(current_user, status=status, listing=listing)
     return paginate_select(stmt, match_json, page=page, per_page=per_page)
 
 
@@ -199,7 +213,7 @@ DECLINE_BODY = {
     "type": "object",
     "properties": {
         "side": enum(MATCH_SIDES),
-        "reason": {"type": "string", "maxLength": 40},
+        "reason": enum(DECLINE_REASONS),
         "note": nullable({"type": "string", "maxLength": 2000}),
     },
     "additionalProperties": False,
@@ -236,7 +250,8 @@ DELIVERY_BODY = {
         "delivered_on": DATE,
         "quantity": {"type": "number", "exclusiveMinimum": 0},
         "unit": enum(UNITS),
-        "note": nullable({"type": "string", "maxLength": 2000}),
+        "note": nullable({"type": "string", "maxLength": 500}),
+        "document_number": nullable({"type": "string", "maxLength": 60}),
     },
     "required": ["delivered_on", "quantity", "unit"],
     "additionalProperties": False,
@@ -265,14 +280,15 @@ def _delivery_values(data: dict[str, Any]) -> dict[str, Any]:
     unit = data.get("unit")
     if unit not in UNITS:
         errors["unit"] = [_("unit must be one of %(allowed)s.", allowed=", ".join(UNITS))]
-    try:
-        note = _text(data, "note", max_length=2000)
-    except InvalidInput as exc:
-        errors.update(exc.errors)
-        note = ""
+    texts = {}
+    for name, max_length in (("note", 500), ("document_number", 60)):
+        try:
+            texts[name] = _text(data, name, max_length=max_length)
+        except InvalidInput as exc:
+            errors.update(exc.errors)
     if errors:
         raise InvalidInput(_("Please correct the marked fields."), errors)
-    return {"delivered_on": delivered_on, "quantity": float(quantity), "unit": unit, "note": note}
+    return {"delivered_on": delivered_on, "quantity": float(quantity), "unit": unit, **texts}
 
 
 @operation(
@@ -289,7 +305,9 @@ def _delivery_values(data: dict[str, Any]) -> dict[str, Any]:
 @login_required
 def record_delivery(public_id: str) -> Any:
     """Record a delivery under an agreed or active match (it becomes ``active``)."""
-    data = json_object(allowed=("side", "delivered_on", "quantity", "unit", "note"))
+    data = json_object(
+        allowed=("side", "delivered_on", "quantity", "unit", "note", "document_number")
+    )
     values = _delivery_values(data)
     match = exchanges.get_visible_match(current_user, public_id)
     delivery = exchanges.record_delivery(current_user, match, side=_side(data), **values)
@@ -316,6 +334,67 @@ def complete_match(public_id: str) -> Any:
     exchanges.complete(current_user, match, side=_side(data))
     db.session.commit()
     return match_json(match)
+
+
+MESSAGE = {
+    "type": "object",
+    "properties": {
+        "side": nullable(enum(MATCH_SIDES)),
+        "author": nullable(STRING),
+        "body": STRING,
+        "created_at": STRING,
+    },
+    "required": ["side", "author", "body", "created_at"],
+}
+MESSAGE_LIST = {
+    "type": "object",
+    "properties": {"items": {"type": "array", "items": MESSAGE}},
+    "required": ["items"],
+}
+MESSAGE_BODY = {
+    "type": "object",
+    "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 5000}},
+    "required": ["body"],
+    "additionalProperties": False,
+}
+
+
+@operation(
+    bp,
+    "/matches/<pid:public_id>/messages",
+    "GET",
+    summary="The messages of a match",
+    access=AUTHENTICATED,
+    tag=TAG,
+    responses={200: json_response("Oldest first", MESSAGE_LIST)},
+)
+@login_required
+def list_messages(public_id: str) -> Any:
+    """The messages the two firms (and coordinators) exchanged on an agreed match."""
+    match = exchanges.get_visible_match(current_user, public_id)
+    return {"items": [message_json(m, match) for m in exchanges.list_messages(current_user, match)]}
+
+
+@operation(
+    bp,
+    "/matches/<pid:public_id>/messages",
+    "POST",
+    summary="Send a message to the other firm",
+    access=AUTHENTICATED,
+    tag=TAG,
+    body=json_body(MESSAGE_BODY),
+    responses={201: json_response("The message", MESSAGE)},
+    errors=(409, 415, 422),
+)
+@login_required
+def post_message(public_id: str) -> Any:
+    """Post a plain-text message; only once both firms agreed (409 before)."""
+    data = json_object(allowed=("body",))
+    body = _text(data, "body", max_length=5000, required=True)
+    match = exchanges.get_visible_match(current_user, public_id)
+    message = exchanges.post_message(current_user, match, body=body)
+    db.session.commit()
+    return message_json(message, match), 201
 
 
 __all__ = ["NUMBER", "match_json"]

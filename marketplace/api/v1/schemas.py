@@ -186,6 +186,7 @@ DELIVERY = obj(
         "quantity": NUMBER,
         "unit": enum(UNITS),
         "note": nullable(STRING),
+        "document_number": nullable(STRING),
     }
 )
 

@@ -89,6 +89,7 @@ def test_an_anonymous_counterpart_stays_hidden_until_both_agree(
 
     first = client.post(f"{path}/accept", headers=callers.a.headers)
     assert first.status_code == 200, first.get_json()
+    assert first.get_json()["status"] == "accepted"
     assert first.get_json()["offer_accepted"] and not first.get_json()["need_accepted"]
     assert (
         client.get(path, headers=callers.b.headers).get_json()["counterpart_organisation"] is None
@@ -242,3 +243,25 @@ def test_a_run_while_another_runs_is_409(client: FlaskClient, callers: Callers) 
     assert_error(client.post("/api/v1/runs", headers=callers.coordinator.headers), 409, "conflict")
     shown = client.get(f"/api/v1/runs/{running.id}", headers=callers.coordinator.headers)
     assert shown.get_json()["status"] == "queued"  # recorded, no progress reported yet
+
+
+def test_messages_between_the_firms_once_agreed(
+    client: FlaskClient, callers: Callers, proposal: Match, region: Any
+) -> None:
+    path = f"/api/v1/matches/{proposal.public_id}/messages"
+    assert_error(
+        client.post(path, json={"body": "Hallo"}, headers=callers.a.headers), 409, "conflict"
+    )
+    for caller in (callers.a, callers.b):
+        client.post(f"/api/v1/matches/{proposal.public_id}/accept", headers=caller.headers)
+    response = client.post(
+        path, json={"body": "Wanneer kunnen we laden?"}, headers=callers.a.headers
+    )
+    assert response.status_code == 201, response.get_json()
+    assert_error(
+        client.post(path, json={"body": ""}, headers=callers.b.headers), 422, "invalid_input"
+    )
+    listed = client.get(path, headers=callers.b.headers).get_json()["items"]
+    assert [m["body"] for m in listed] == ["Wanneer kunnen we laden?"]
+    assert listed[0]["side"] == "offer" and listed[0]["author"] == callers.a.user.name
+    assert_error(client.get(path), 401, "unauthorized")
