@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.core.models import TimestampMixin, enum_check, utcnow
+from marketplace.core.public_ids import PublicIdMixin
 from marketplace.core.vocabulary import LOCALES, ROLES
 from marketplace.extensions import db
 
@@ -78,7 +79,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
-class Organisation(TimestampMixin, db.Model):
+class Organisation(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "organisation"
     __table_args__ = (sa.CheckConstraint("length(kvk) = 8", name="kvk_length"),)
 

@@ -163,7 +163,8 @@ class ListingDisclosure:
     manages: bool
     #: The firm and the exact site are shown (public listing, or managed).
     revealed: bool
-    organisation_id: int | None
+    #: The firm's public id (never its database id) and name, when revealed.
+    organisation_public_id: str | None
     organisation_name: str | None
     postcode: str | None
     #: The firm's own reference: only for whoever manages the firm.
@@ -194,7 +195,7 @@ def disclose_listing(listing: Any, viewer: Any) -> ListingDisclosure:
     return ListingDisclosure(
         manages=manages,
         revealed=revealed,
-        organisation_id=listing.organisation_id if revealed else None,
+        organisation_public_id=listing.organisation.public_id if revealed else None,
         organisation_name=listing.organisation.name if revealed else None,
         postcode=listing.postcode if revealed else None,
         ref=listing.ref if manages else None,
@@ -216,7 +217,7 @@ def export_identity(listing: Any, viewer: Any | None) -> dict[str, Any]:
     if not revealed:
         return {"ref": "", "organisation": "", "postcode": None, "lat": None, "lon": None}
     return {
-        "ref": listing.ref or f"L{listing.id}",
+        "ref": listing.ref or listing.public_id,
         "organisation": listing.organisation.name,
         "postcode": listing.postcode,
         "lat": listing.lat,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.core.models import TimestampMixin, enum_check, utcnow
+from marketplace.core.public_ids import PublicIdMixin
 from marketplace.core.vocabulary import (
     DECLINE_REASONS,
     MATCH_EVENTS,
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from marketplace.runs.models import EngineRun
 
 
-class Match(TimestampMixin, db.Model):
+class Match(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "match"
     __table_args__ = (
         enum_check("status", MATCH_STATUSES),

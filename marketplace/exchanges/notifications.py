@@ -48,12 +48,12 @@ def update_settings(user: User, *, email_off: Iterable[str], daily_digest: bool)
     db.session.flush()
 
 
-def match_link(match_id: int) -> str:
+def match_link(public_id: str) -> str:
     """An absolute link to a match page, from ``BASE_URL`` (never the request's host)."""
     base_url = current_app.config.get("BASE_URL")
-    path = url_for("matches.detail", match_id=match_id, _external=False) if _has_url() else ""
+    path = url_for("matches.detail", public_id=public_id, _external=False) if _has_url() else ""
     if not path:
-        path = f"/matches/{match_id}"
+        path = f"/matches/{public_id}"
     return (str(base_url).rstrip("/") if base_url else "http://127.0.0.1:5000") + path
 
 
@@ -117,7 +117,7 @@ def _email_body(user: User, items: list[tuple[str, Match | None]]) -> str:
     for kind, match in items:
         lines.append("- " + describe(kind, match))
         if match is not None:
-            lines.append("  " + match_link(match.id))
+            lines.append("  " + match_link(match.public_id))
     lines += [
         "",
         _("You can choose which e-mails you receive on your notifications page."),

@@ -66,11 +66,11 @@ def index() -> str:
     )
 
 
-@bp.get("/<int:match_id>")
+@bp.get("/<pid:public_id>")
 @login_required
-def detail(match_id: int) -> str:
+def detail(public_id: str) -> str:
     """Show a match: terms, CO2, history, messages and deliveries; mark its news read."""
-    match = exchanges.get_visible_match(current_user, match_id)
+    match = exchanges.get_visible_match(current_user, public_id)
     if notifications.mark_read(current_user, match=match):
         db.session.commit()
     return _render_detail(match)
@@ -95,9 +95,9 @@ def _render_detail(match: Match, **forms: FlaskForm) -> str:
     )
 
 
-def _act(match_id: int, form: FlaskForm, call: Callable[[Match], Any], done: str) -> Any:
+def _act(public_id: str, form: FlaskForm, call: Callable[[Match], Any], done: str) -> Any:
     """Validate ``form``, call the service, commit once; flash what happened or why not."""
-    match = exchanges.get_visible_match(current_user, match_id)
+    match = exchanges.get_visible_match(current_user, public_id)
     if not form.validate_on_submit():
         if isinstance(form, ActionForm) and set(form.errors) <= {"csrf_token", "side"}:
             abort(400)
@@ -117,13 +117,13 @@ def _act(match_id: int, form: FlaskForm, call: Callable[[Match], Any], done: str
         flash(str(exc), "error")
         if available:
             return redirect(
-                url_for("matches.detail", match_id=match_id, propose_quantity=f"{available:.6g}")
+                url_for("matches.detail", public_id=public_id, propose_quantity=f"{available:.6g}")
                 + "#terms"
             )
     else:
         db.session.commit()
         flash(done, "success")
-    return redirect(url_for("matches.detail", match_id=match_id))
+    return redirect(url_for("matches.detail", public_id=public_id))
 
 
 def _form_name(form: FlaskForm) -> str:
@@ -142,26 +142,26 @@ def _side(form: FlaskForm) -> str | None:
     return form.side.data or None
 
 
-@bp.post("/<int:match_id>/accept")
+@bp.post("/<pid:public_id>/accept")
 @login_required
-def accept(match_id: int) -> Any:
+def accept(public_id: str) -> Any:
     """Accept a proposal for your side."""
     form = ActionForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.accept(current_user, m, side=_side(form)),
         _("You accepted this proposal."),
     )
 
 
-@bp.post("/<int:match_id>/decline")
+@bp.post("/<pid:public_id>/decline")
 @login_required
-def decline(match_id: int) -> Any:
+def decline(public_id: str) -> Any:
     """Decline a proposal, with a reason."""
     form = DeclineForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.decline(
             current_user, m, side=_side(form), reason=form.reason.data, note=form.note.data or ""
@@ -170,13 +170,13 @@ def decline(match_id: int) -> Any:
     )
 
 
-@bp.post("/<int:match_id>/withdraw")
+@bp.post("/<pid:public_id>/withdraw")
 @login_required
-def withdraw(match_id: int) -> Any:
+def withdraw(public_id: str) -> Any:
     """Withdraw a match (coordinators, with a reason; a firm before the other accepted)."""
     form = WithdrawForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.withdraw(
             current_user, m, side=_side(form), reason=form.reason.data or ""
@@ -185,13 +185,13 @@ def withdraw(match_id: int) -> Any:
     )
 
 
-@bp.post("/<int:match_id>/terms")
+@bp.post("/<pid:public_id>/terms")
 @login_required
-def propose_terms(match_id: int) -> Any:
+def propose_terms(public_id: str) -> Any:
     """Propose changed terms (quantity, start date, price terms)."""
     form = TermsForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.propose_terms(
             current_user,
@@ -207,13 +207,13 @@ def propose_terms(match_id: int) -> Any:
     )
 
 
-@bp.post("/<int:match_id>/terms/answer")
+@bp.post("/<pid:public_id>/terms/answer")
 @login_required
-def respond_to_terms(match_id: int) -> Any:
+def respond_to_terms(public_id: str) -> Any:
     """Confirm or reject the other firm's new terms."""
     form = RespondForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.respond_to_terms(
             current_user, m, side=_side(form), accept=form.answer.data == "confirm"
@@ -222,26 +222,26 @@ def respond_to_terms(match_id: int) -> Any:
     )
 
 
-@bp.post("/<int:match_id>/complete")
+@bp.post("/<pid:public_id>/complete")
 @login_required
-def complete(match_id: int) -> Any:
+def complete(public_id: str) -> Any:
     """Mark an agreed exchange as completed."""
     form = ActionForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.complete(current_user, m, side=_side(form)),
         _("The exchange is marked as completed."),
     )
 
 
-@bp.post("/<int:match_id>/deliveries")
+@bp.post("/<pid:public_id>/deliveries")
 @login_required
-def add_delivery(match_id: int) -> Any:
+def add_delivery(public_id: str) -> Any:
     """Record a realised delivery."""
     form = DeliveryForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.record_delivery(
             current_user, m, side=_side(form), **_delivery_fields(form)
@@ -260,13 +260,13 @@ def _delivery_fields(form: DeliveryForm) -> dict[str, Any]:
     }
 
 
-@bp.post("/<int:match_id>/deliveries/<int:delivery_id>")
+@bp.post("/<pid:public_id>/deliveries/<int:delivery_id>")
 @login_required
-def update_delivery(match_id: int, delivery_id: int) -> Any:
+def update_delivery(public_id: str, delivery_id: int) -> Any:
     """Correct a delivery (the history keeps what it said)."""
     form = DeliveryForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.update_delivery(
             current_user,
@@ -278,13 +278,13 @@ def update_delivery(match_id: int, delivery_id: int) -> Any:
     )
 
 
-@bp.post("/<int:match_id>/deliveries/<int:delivery_id>/delete")
+@bp.post("/<pid:public_id>/deliveries/<int:delivery_id>/delete")
 @login_required
-def delete_delivery(match_id: int, delivery_id: int) -> Any:
+def delete_delivery(public_id: str, delivery_id: int) -> Any:
     """Delete a delivery logged by mistake (the history keeps what it said)."""
     form = ActionForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.delete_delivery(
             current_user, exchanges.get_delivery(current_user, m, delivery_id), side=_side(form)
@@ -293,28 +293,28 @@ def delete_delivery(match_id: int, delivery_id: int) -> Any:
     )
 
 
-@bp.post("/<int:match_id>/notes")
+@bp.post("/<pid:public_id>/notes")
 @login_required
-def add_note(match_id: int) -> Any:
+def add_note(public_id: str) -> Any:
     """Add a coordinator's facilitator note."""
     if not current_user.is_coordinator:
         raise PermissionDenied()
     form = NoteForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.add_note(current_user, m, note=form.note.data),
         _("Note added."),
     )
 
 
-@bp.post("/<int:match_id>/messages")
+@bp.post("/<pid:public_id>/messages")
 @login_required
-def post_message(match_id: int) -> Any:
+def post_message(public_id: str) -> Any:
     """Send a message to the other firm."""
     form = MessageForm()
     return _act(
-        match_id,
+        public_id,
         form,
         lambda m: exchanges.post_message(current_user, m, body=form.body.data),
         _("Message sent."),

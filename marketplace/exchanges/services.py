@@ -31,6 +31,7 @@ from marketplace.core.disclosure import (
     disclose_match,
 )
 from marketplace.core.permissions import can_manage_organisation
+from marketplace.core.public_ids import by_public_id
 from marketplace.core.vocabulary import (
     COMMITTED_STATUSES,
     DECLINE_REASONS,
@@ -949,12 +950,10 @@ def visible_matches_stmt(user: Any, *, group: str = "all") -> sa.Select[Any]:
     return stmt.order_by(Match.net_co2e_kg.desc(), Match.id)
 
 
-def get_visible_match(user: Any, match_id: int | str) -> Match:
-    """The match, or NotFound when it does not exist or is none of ``user``'s business."""
-    try:
-        match = db.session.get(Match, int(match_id))
-    except (TypeError, ValueError):
-        raise NotFound() from None
+def get_visible_match(user: Any, public_id: str) -> Match:
+    """The match with ``public_id``, or NotFound when it does not exist or is none of
+    ``user``'s business."""
+    match = by_public_id(Match, public_id)
     if match is None or not can_see_match(user, match):
         raise NotFound()
     return match

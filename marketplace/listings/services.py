@@ -52,7 +52,8 @@ def create_listing(
     db.session.flush()
     if listing.ref is None:
         # The export writes this ref; with it stored, export -> import updates in place.
-        listing.ref = _free_ref(organisation.id, f"L{listing.id}")
+        # The public id, not the row id: the sequential id never leaves the server.
+        listing.ref = _free_ref(organisation.id, listing.public_id)
         db.session.flush()
     audit_on_behalf(actor, organisation, "listing.create", listing, title=listing.title)
     return listing
@@ -61,7 +62,7 @@ def create_listing(
 def _free_ref(organisation_id: int, wanted: str) -> str:
     """``wanted``, or ``wanted-2``, ``wanted-3``...: the first ref the firm does not use yet.
 
-    An imported row may already have claimed ``L{id}`` before that id existed.
+    An imported row may already have claimed the ref.
     """
     taken = set(
         db.session.scalars(

@@ -8,20 +8,11 @@ A new module of endpoints adds one import line below.
 from __future__ import annotations
 
 from flask import Blueprint
-from werkzeug.routing import BaseConverter
 
 from marketplace.extensions import csrf
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
-
-class _PublicIdConverter(BaseConverter):
-    """``<pid:...>``: a 12-character public id (until the app registers its own)."""
-
-    regex = r"[A-Za-z0-9_-]{12}"
-
-
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("pid", _PublicIdConverter))
 # The blueprint checks CSRF itself: on session-cookie writes only, not with a bearer token.
 csrf.exempt(bp)
 

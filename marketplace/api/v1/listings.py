@@ -103,11 +103,11 @@ _TEXTS = (
 NEW_STATUSES = ("draft", "active")
 
 
-def listing_json(view: ListingView, public_id: str) -> dict[str, Any]:
-    """A listing as ``view`` (the caller's disclosure of it) allows, keyed by its public id."""
+def listing_json(view: ListingView) -> dict[str, Any]:
+    """A listing as ``view`` (the caller's disclosure of it) allows; ``id`` is its public id."""
     per_year = PER_YEAR.get(view.frequency, 1.0)
     return {
-        "id": public_id,
+        "id": view.id,
         "ref": view.ref,
         "kind": view.kind,
         "status": view.status,
@@ -146,7 +146,7 @@ def listing_json(view: ListingView, public_id: str) -> dict[str, Any]:
 
 
 def serialize(listing: Listing) -> dict[str, Any]:
-    return listing_json(view_of(listing, current_user, lang()), listing.public_id)
+    return listing_json(view_of(listing, current_user, lang()))
 
 
 # --- parsing ----------------------------------------------------------------------------------
@@ -333,12 +333,7 @@ def list_listings() -> Any:
     result = search_listings(current_user, filters, lang())
     # Search shows the last page for a page beyond it; the API answers an empty page.
     views = result.items if result.page == filters.page else []
-    ids = dict(
-        db.session.execute(
-            db.select(Listing.id, Listing.public_id).where(Listing.id.in_([v.id for v in views]))
-        ).all()
-    )
-    items = [listing_json(v, ids[v.id]) for v in views]
+    items = [listing_json(v) for v in views]
     return page_of(items, total=result.total, page=filters.page, per_page=filters.per_page)
 
 

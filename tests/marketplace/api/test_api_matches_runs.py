@@ -73,10 +73,12 @@ def test_a_third_firm_neither_lists_nor_reads_nor_acts_on_a_match(
 
 
 def test_an_anonymous_counterpart_stays_hidden_until_both_agree(
-    client: FlaskClient, callers: Callers, proposal: Match, region: Any
+    client: FlaskClient, callers: Callers, region: Any
 ) -> None:
     region.grain.visibility = "anonymous"
     db.session.commit()
+    run()
+    [proposal] = matches()
     path = f"/api/v1/matches/{proposal.public_id}"
     seen_by_b = client.get(path, headers=callers.b.headers).get_json()
     assert seen_by_b["counterpart_organisation"] is None
