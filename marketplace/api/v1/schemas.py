@@ -174,7 +174,6 @@ MATCH = obj(
             **nullable(STRING),
             "description": "null before agreement when the counterpart is anonymous",
         },
-        "loop_id": nullable(STRING),
         "created_at": STRING,
         "updated_at": STRING,
     }

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from tests.marketplace.api.conftest import Callers
-from tests.marketplace.region_world import run
+from tests.marketplace.region_world import matches, run
 
 EXAMPLES_PER_OPERATION = 6
 CHECKS = [
@@ -42,37 +42,54 @@ def _operations(app: Flask) -> list[Any]:
     return operations
 
 
+def _fuzz(
+    operation: Any,
+    headers: dict[str, str],
+    tried: dict[str, int],
+    path_parameters: dict[str, str] | None = None,
+) -> None:
+    """Send :data:`EXAMPLES_PER_OPERATION` generated requests to ``operation``; check each."""
+    label = f"{operation.method.upper()} {operation.path}"
+    fixed = {"path_parameters": path_parameters} if path_parameters else {}
+
+    @settings(
+        max_examples=EXAMPLES_PER_OPERATION,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        case=st.one_of(
+            operation.as_strategy(GenerationMode.POSITIVE, **fixed),
+            operation.as_strategy(GenerationMode.NEGATIVE, **fixed),
+        )
+    )
+    def check(case: Any) -> None:
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=CHECKS, headers=headers)
+        tried[label] = tried.get(label, 0) + 1
+
+    check()
+
+
 @pytest.mark.slow
 def test_every_operation_answers_as_documented(
     app: Flask, callers: Callers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run()  # an engine run: matches to list and act on
+    [match] = matches()
     monkeypatch.setitem(app.config, "PROPAGATE_TEST_ERRORS", False)  # a 500 is an answer
     operations = _operations(app)
     assert len(operations) >= 16
     tried: dict[str, int] = {}
     for caller in (callers.anonymous, callers.b, callers.coordinator):
         for operation in operations:
-            label = f"{operation.method.upper()} {operation.path}"
-
-            @settings(
-                max_examples=EXAMPLES_PER_OPERATION,
-                deadline=None,
-                derandomize=True,
-                database=None,
-                phases=[Phase.explicit, Phase.generate],
-                suppress_health_check=list(HealthCheck),
-            )
-            @given(
-                case=st.one_of(
-                    operation.as_strategy(GenerationMode.POSITIVE),
-                    operation.as_strategy(GenerationMode.NEGATIVE),
-                )
-            )
-            def check(case: Any, caller: Any = caller, label: str = label) -> None:
-                response = case.call(headers=caller.headers)
-                case.validate_response(response, checks=CHECKS, headers=caller.headers)
-                tried[label] = tried.get(label, 0) + 1
-
-            check()
+            _fuzz(operation, caller.headers, tried)
+    # Firm A on its own listing and match: the answers of a caller who may act.
+    for operation in operations:
+        if "{public_id}" in operation.path:
+            target = match if operation.path.startswith("/matches") else match.offer
+            _fuzz(operation, callers.a.headers, tried, {"public_id": target.public_id})
     assert len(tried) == len(operations)
