@@ -106,9 +106,7 @@ def test_the_offering_firm_may_do_exactly_what_the_state_allows(
 
 
 @pytest.mark.parametrize(("action", "state"), MATRIX)
-def test_a_firm_that_is_no_party_can_do_nothing(
-    parties: Parties, action: str, state: str
-) -> None:
+def test_a_firm_that_is_no_party_can_do_nothing(parties: Parties, action: str, state: str) -> None:
     match = put_in_state(parties.proposal, state)
     with pytest.raises(PermissionDenied):
         ACTIONS[action](parties.outsider, match, None)
