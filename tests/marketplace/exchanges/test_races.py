@@ -24,6 +24,7 @@ from marketplace.exchanges.models import Match, MatchEvent
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
 from marketplace.runs import services as runs
+from marketplace.runs.models import EngineRun
 from tests.marketplace.exchanges.world import in_threads, reset_open
 from tests.marketplace.helpers import make_user
 from tests.marketplace.region_world import Parties, Region, agree, firm_at, matches, need, run
@@ -110,6 +111,18 @@ def _engine_frame() -> Any:
     return propose(offers, needs, runs.engine_params(), existing=existing_exchanges_frame()).frame
 
 
+def _agree_both(user_ids: list[int], match_id: int) -> Any:
+    def call() -> None:
+        for user_id in user_ids:
+            matching.accept(db.session.get(User, user_id), db.session.get(Match, match_id))
+
+    return call
+
+
+def _store(run_id: int, frame: Any) -> Any:
+    return lambda: runs.store_proposals(db.session.get(EngineRun, run_id), frame)
+
+
 def test_an_engine_run_storing_while_firms_agree_never_overcommits_a_listing(
     app: Flask, region: Region
 ) -> None:
@@ -131,20 +144,14 @@ def test_an_engine_run_storing_while_firms_agree_never_overcommits_a_listing(
         ]
         engine_run = runs.start_run(runs.engine_params())
         db.session.commit()
-        ids = [m.id for m in members]
-
-        def agree_both() -> None:
-            for user_id in ids:
-                matching.accept(db.session.get(User, user_id), db.session.get(Match, proposal.id))
-
-        def store() -> None:
-            stored_run = db.session.get(type(engine_run), engine_run.id)
-            runs.store_proposals(stored_run, frame)
-
-        results = in_threads(app, agree_both, store)
+        results = in_threads(
+            app,
+            _agree_both([m.id for m in members], proposal.id),
+            _store(engine_run.id, frame),
+        )
         assert results == ["ok", "ok"], results
         db.session.expire_all()
-        db.session.get(type(engine_run), engine_run.id).status = "succeeded"
+        db.session.get(EngineRun, engine_run.id).status = "succeeded"
         db.session.commit()
         assert db.session.get(Match, proposal.id).status == "agreed"
         for listing in db.session.scalars(sa.select(Listing).where(Listing.status == "active")):
@@ -167,7 +174,7 @@ def test_the_lock_re_reads_a_state_that_changed_behind_the_sessions_back(
     db.session.execute(
         sa.update(Match).where(Match.id == stale.id).values(status="declined")
     )  # another transaction's write, not seen by the loaded object
-    with pytest.raises(Conflict, match="declined|afgewezen"):
+    with pytest.raises(Conflict, match=r"declined|afgewezen"):
         matching.accept(parties.farmer, stale)
     assert stale.status == "declined"
 
