@@ -110,7 +110,7 @@ def test_an_agreement_beyond_the_listing_offers_the_rest_as_a_partial_agreement(
     assert db.session.get(Match, first.id).status == "accepted"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Only 200 t per year of this listing is still free" in page
-    assert "quantity_per_year" in page, page[page.find("terms"):][:3000]
+    assert "quantity_per_year" in page, page[page.find("terms") :][:3000]
     assert 'value="200' in page  # the terms form offers the rest
     # The partial agreement: the brewer proposes 150 t, the farm confirms.
     assert (
