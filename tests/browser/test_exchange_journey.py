@@ -50,7 +50,7 @@ def test_two_firms_agree_talk_deliver_and_see_their_impact(
     brewer_page, farmer_page = (context.new_page() for context in two_contexts)
     log_in(brewer_page, parties.brewer)
     log_in(farmer_page, parties.farmer)
-    match_url = f"/matches/{parties.proposal.id}"
+    match_url = f"/matches/{parties.proposal.public_id}"
 
     for page in (brewer_page, farmer_page):
         page.goto("/matches/impact")

@@ -26,7 +26,7 @@ def anonymous_brewery(region: Region, parties: Parties) -> Parties:
     return parties
 
 
-def pages(client: FlaskClient, match_id: int) -> dict[str, str]:
+def pages(client: FlaskClient, match_id: str) -> dict[str, str]:
     return {
         "match page": client.get(f"/matches/{match_id}").get_data(as_text=True),
         "match list": client.get("/matches/?status=all").get_data(as_text=True),
@@ -43,7 +43,7 @@ def test_an_anonymous_firm_stays_hidden_until_both_agree(
     matching.accept(parties.brewer, parties.proposal)
     db.session.commit()
     login(client, parties.farmer)
-    for name, html in pages(client, parties.proposal.id).items():
+    for name, html in pages(client, parties.proposal.public_id).items():
         assert region.brewery.name not in html, name
         assert parties.brewer.email not in html, name
         assert "Bea Brouwer" not in html, name
@@ -53,7 +53,7 @@ def test_an_anonymous_firm_stays_hidden_until_both_agree(
         parties.farmer, parties.proposal, delivered_on=date(2026, 3, 1), quantity=5.0, unit="t"
     )
     db.session.commit()
-    after = pages(client, parties.proposal.id)
+    after = pages(client, parties.proposal.public_id)
     assert region.brewery.name in after["match page"]
     assert parties.brewer.email in after["match page"]
     assert "Bea Brouwer" in after["match page"]  # the contact person who accepted
@@ -66,7 +66,7 @@ def test_a_public_firms_contact_is_withheld_before_agreement(
     client: FlaskClient, parties: Parties
 ) -> None:
     login(client, parties.farmer)
-    html = client.get(f"/matches/{parties.proposal.id}").get_data(as_text=True)
+    html = client.get(f"/matches/{parties.proposal.public_id}").get_data(as_text=True)
     assert parties.brewer.email not in html
     assert 'id="contacts"' not in html
     assert 'id="messages"' not in html
@@ -79,9 +79,11 @@ def test_a_third_firm_gets_no_page_csv_or_message_of_the_match(
     matching.accept(parties.farmer, parties.proposal)
     db.session.commit()
     login(client, parties.outsider)
-    assert client.get(f"/matches/{parties.proposal.id}").status_code == 404
+    assert client.get(f"/matches/{parties.proposal.public_id}").status_code == 404
     assert (
-        client.post(f"/matches/{parties.proposal.id}/messages", data={"body": "hoi"}).status_code
+        client.post(
+            f"/matches/{parties.proposal.public_id}/messages", data={"body": "hoi"}
+        ).status_code
         == 404
     )
     assert parties.proposal.offer.organisation.name not in client.get(

@@ -44,7 +44,7 @@ def test_a_new_proposal_notifies_both_firms(parties: Parties) -> None:
     assert kinds_of(parties.farmer.id) == ["proposal"]
     assert kinds_of(parties.outsider.id) == []
     [mail] = mails_to(parties.brewer.email)
-    assert f"/matches/{parties.proposal.id}" in mail.body
+    assert f"/matches/{parties.proposal.public_id}" in mail.body
 
 
 def test_each_step_tells_the_other_side_only(parties: Parties) -> None:
@@ -93,7 +93,7 @@ def test_the_daily_digest_sends_one_mail_with_the_days_events(parties: Parties) 
     assert notifications.send_digests() == 1
     db.session.commit()
     [mail] = mails_to(parties.brewer.email)
-    assert mail.body.count(f"/matches/{parties.proposal.id}") == 2  # agreed + message
+    assert mail.body.count(f"/matches/{parties.proposal.public_id}") == 2  # agreed + message
     assert notifications.send_digests() == 0
 
 
@@ -117,7 +117,7 @@ def test_the_header_counts_unread_messages_until_the_match_is_opened(
     login(client, parties.brewer)
     html = client.get("/matches/").get_data(as_text=True)
     assert 'id="unread-messages">1<' in html
-    page = client.get(f"/matches/{parties.proposal.id}").get_data(as_text=True)
+    page = client.get(f"/matches/{parties.proposal.public_id}").get_data(as_text=True)
     assert "&lt;b&gt;Hallo&lt;/b&gt;" in page and "<b>Hallo</b>" not in page
     assert 'id="unread-messages"' not in client.get("/matches/").get_data(as_text=True)
 
@@ -127,7 +127,7 @@ def test_old_proposals_expire_and_young_ones_warn_once(app: Flask, parties: Part
         **{
             c.name: getattr(parties.proposal, c.name)
             for c in Match.__table__.columns
-            if c.name not in ("id", "created_at", "updated_at")
+            if c.name not in ("id", "public_id", "created_at", "updated_at")
         }
     )
     db.session.add(young)

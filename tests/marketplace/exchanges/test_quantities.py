@@ -104,7 +104,7 @@ def test_an_agreement_beyond_the_listing_offers_the_rest_as_a_partial_agreement(
     db.session.commit()
     assert matching.available_quantity(first) == pytest.approx(200.0)
     login(client, brewer)
-    response = client.post(f"/matches/{first.id}/accept")
+    response = client.post(f"/matches/{first.public_id}/accept")
     assert response.status_code == 302
     assert "propose_quantity=200" in response.headers["Location"]
     assert db.session.get(Match, first.id).status == "accepted"
@@ -114,7 +114,9 @@ def test_an_agreement_beyond_the_listing_offers_the_rest_as_a_partial_agreement(
     assert 'value="200' in page  # the terms form offers the rest
     # The partial agreement: the brewer proposes 150 t, the farm confirms.
     assert (
-        client.post(f"/matches/{first.id}/terms", data={"quantity_per_year": "150"}).status_code
+        client.post(
+            f"/matches/{first.public_id}/terms", data={"quantity_per_year": "150"}
+        ).status_code
         == 302
     )
     db.session.expire_all()
