@@ -20,7 +20,7 @@ from flask_login import current_user
 from marketplace.api.v1 import bp
 from marketplace.api.v1.auth import login_required
 from marketplace.api.v1.common import json_object, lang, page_args, paginate_select
-from marketplace.api.v1.schemas import DATE, NUMBER, STRING, enum, nullable
+from marketplace.api.v1.schemas import DATE, STRING, enum, nullable
 from marketplace.api.v1.spec import (
     AUTHENTICATED,
     PAGE_PARAMETERS,
@@ -395,6 +395,3 @@ def post_message(public_id: str) -> Any:
     message = exchanges.post_message(current_user, match, body=body)
     db.session.commit()
     return message_json(message, match), 201
-
-
-__all__ = ["NUMBER", "match_json"]
