@@ -329,3 +329,30 @@ def test_the_docs_page_loads_swagger_ui_from_the_package_without_inline_script(
             assert asset.status_code == 200, src
             assert len(asset.data) > 1000 or src.endswith("api_docs.js")
     assert client.get("/api/v1/docs/assets/../../config.py").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["organisation=ab%00cd", "q=%00", "listing=%00", "x%00y=1", "status=%00"]
+)
+def test_a_nul_byte_in_the_query_is_a_422_on_every_database(
+    client: FlaskClient, callers: Callers, query: str
+) -> None:
+    for path in ("/api/v1/listings", "/api/v1/matches"):
+        assert_error(client.get(f"{path}?{query}", headers=callers.a.headers), 422, "invalid_input")
+    response = client.post(
+        f"/api/v1/listings/import?{query}",
+        data="ref\n",
+        content_type="text/csv",
+        headers=callers.a.headers,
+    )
+    assert_error(response, 422, "invalid_input")
+
+
+def test_a_nul_byte_anywhere_in_a_json_body_is_a_422(client: FlaskClient, callers: Callers) -> None:
+    for body in ({"organisation": "a\x00"}, {"accepted_ewc_codes": ["17\x00"]}, {"ti\x00tle": 1}):
+        error = assert_error(
+            client.post("/api/v1/listings", json=body, headers=callers.a.headers),
+            422,
+            "invalid_input",
+        )
+        assert error["fields"]
