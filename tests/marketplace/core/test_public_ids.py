@@ -147,8 +147,10 @@ def test_a_row_id_in_a_url_is_not_found(
     login(client, coordinator)
     match = parties.proposal
     row_id = {"l": match.offer_id, "m": match.id, "o": match.offer.organisation_id}[template[1]]
-    for value in (row_id, 73786976294838206464, "%00", "x" * 200):
+    for value in (row_id, 73786976294838206464, "x" * 200):
         assert client.get(template.format(value)).status_code == 404, value
+    # A NUL byte is refused by the request guard before routing (a clear 400).
+    assert client.get(template.format("%00")).status_code == 400
 
 
 def test_an_organisation_row_id_in_a_query_is_not_found(
