@@ -123,6 +123,10 @@ class Config:
     REDIS_URL: str | None = None
     # One JSON line per request on the "reststroom.request" logger.
     REQUEST_LOG = False
+    # Exchanges: open proposals older than this expire (``flask matches expire``); firms are
+    # told this many days before.
+    PROPOSAL_MAX_AGE_DAYS = 60
+    PROPOSAL_EXPIRY_WARNING_DAYS = 7
     # Rate limits (Flask-Limiter): Redis when REDIS_URL is set, else this process's memory.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
@@ -167,6 +171,9 @@ class Config:
         settings["IMPORT_MAX_ROWS"] = _int(env, "RESTSTROOM_IMPORT_MAX_ROWS", cls.IMPORT_MAX_ROWS)
         settings["MAX_CONTENT_LENGTH"] = settings["IMPORT_MAX_BYTES"] + 1_000_000
         settings.update(_service_area(env, cls.SERVICE_AREA, cls.SERVICE_AREA_BUFFER_KM))
+        settings["PROPOSAL_MAX_AGE_DAYS"] = _int(
+            env, "RESTSTROOM_PROPOSAL_MAX_AGE_DAYS", cls.PROPOSAL_MAX_AGE_DAYS
+        )
         cls.check(settings, env)
         return settings
 

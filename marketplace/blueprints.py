@@ -32,6 +32,7 @@ def blueprints() -> list[Blueprint]:
     from marketplace.accounts.organisation_routes import bp as organisations_bp
     from marketplace.accounts.routes import bp as auth_bp
     from marketplace.api.routes import bp as api_bp
+    from marketplace.api.v1 import bp as api_v1_bp
     from marketplace.exchanges.routes import bp as matches_bp
     from marketplace.health import bp as health_bp
     from marketplace.i18n import bp as i18n_bp
@@ -45,6 +46,7 @@ def blueprints() -> list[Blueprint]:
         auth_bp,
         listings_bp,
         api_bp,
+        api_v1_bp,
         matches_bp,
         runs_bp,
         organisations_bp,
@@ -53,11 +55,12 @@ def blueprints() -> list[Blueprint]:
 
 
 def commands() -> list[click.Command]:
-    from marketplace.accounts.commands import users_cli
+    from marketplace.accounts.commands import tokens_cli, users_cli
     from marketplace.backup import backup_command, restore_command
     from marketplace.core.commands import reference_cli
     from marketplace.core.jobs import worker_command
     from marketplace.demo.commands import demo_cli
+    from marketplace.exchanges.commands import matches_cli, notifications_cli
     from marketplace.i18n_commands import i18n_cli
     from marketplace.listings.commands import listings_cli
     from marketplace.runs.commands import flows_cli
@@ -65,9 +68,12 @@ def commands() -> list[click.Command]:
     return [
         reference_cli,
         users_cli,
+        tokens_cli,
         demo_cli,
         listings_cli,
         flows_cli,
+        matches_cli,
+        notifications_cli,
         i18n_cli,
         worker_command,
         backup_command,

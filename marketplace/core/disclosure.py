@@ -381,3 +381,50 @@ def neutral_reason(text: str, *, offer_key: Any, need_key: Any, lang: str) -> st
     for old, new in pairs:
         text = text.replace(old, new, 1)
     return text
+
+
+@dataclass(frozen=True)
+class ContactDisclosure:
+    """How to reach the firm on one side of a match: shown to the other firm once agreed."""
+
+    organisation_name: str
+    contact_name: str | None
+    email: str | None
+
+
+def disclose_contact(
+    match: Any, *, organisation: Any, contact: Any | None, viewer: Any
+) -> ContactDisclosure | None:
+    """The firm ``organisation`` of ``match`` and its ``contact`` person, as ``viewer`` may
+    see them: after agreement to the firms of the match (and coordinators), never before.
+
+    Before agreement an anonymous firm stays anonymous, and even a public firm's contact
+    person and e-mail are withheld: a proposal is not yet a reason to contact each other.
+    """
+    if not counterpart_revealed(match.status) and not viewer_manages(viewer, organisation):
+        return None
+    return ContactDisclosure(
+        organisation_name=organisation.name,
+        contact_name=contact.name if contact is not None else None,
+        email=contact.email if contact is not None else None,
+    )
+
+
+def viewer_manages(viewer: Any, organisation: Any) -> bool:
+    """The viewer is a member of ``organisation`` or a coordinator."""
+    return can_manage_organisation(viewer, organisation.id)
+
+
+def actor_name(actor: Any | None, *, match: Any, viewer: Any) -> str | None:
+    """The name of whoever acted on a match, as ``viewer`` may see it in its history.
+
+    A firm's member is named to the other firm only once both agreed (the name could
+    give an anonymous firm away); coordinators and the engine (``None``) act openly.
+    """
+    if actor is None:
+        return None
+    if actor.organisation_id is None or counterpart_revealed(match.status):
+        return str(actor.name)
+    if can_manage_organisation(viewer, actor.organisation_id):
+        return str(actor.name)
+    return None

@@ -108,3 +108,33 @@ def set_status(actor: User, listing: Listing, status: str) -> Listing:
         actor, listing.organisation_id, "listing.status", listing, previous=previous, status=status
     )
     return listing
+
+
+#: The longest ``ref`` a listing may carry (the column's width).
+REF_MAX_LENGTH = 100
+
+
+def set_ref(actor: User, listing: Listing, ref: str) -> Listing:
+    """Give ``listing`` the firm's own reference ``ref`` (unique within the firm).
+
+    The listing file's ``ref`` column: re-importing a row with the same ``ref`` updates
+    this listing in place.
+    """
+    require_manage(actor, listing.organisation_id)
+    ref = (ref or "").strip()
+    message = None
+    if not ref or len(ref) > REF_MAX_LENGTH:
+        message = _("Give a reference of 1 to %(n)d characters.", n=REF_MAX_LENGTH)
+    elif db.session.scalar(
+        sa.select(Listing.id).where(
+            Listing.organisation_id == listing.organisation_id,
+            Listing.ref == ref,
+            Listing.id != listing.id,
+        )
+    ):
+        message = _("Another listing of this organisation has the reference %(ref)s.", ref=ref)
+    if message is not None:
+        raise InvalidInput(message, {"ref": [message]})
+    listing.ref = ref
+    db.session.flush()
+    return listing

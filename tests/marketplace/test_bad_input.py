@@ -94,7 +94,7 @@ def test_a_nul_byte_in_the_query_is_a_clear_400(
     page = client.get("/listings/?q=%00", headers={"Accept-Language": "en"})
     assert "NUL character" in page.get_data(as_text=True) or "NUL" in page.get_data(as_text=True)
     api = client.get("/api/listings?q=%00")
-    assert api.is_json and "NUL" in api.get_json()["error"]
+    assert api.is_json and "NUL" in api.get_json()["error"]["message"]
 
 
 def test_huge_page_numbers_are_not_a_500(client: FlaskClient, db_session: Any) -> None:
@@ -137,4 +137,4 @@ def test_a_nul_escape_in_a_json_body_is_a_400(client: FlaskClient, db_session: A
         "/api/listings", data='{"title": "a\\u0000b"}', content_type="application/json"
     )
     assert response.status_code == 400
-    assert "NUL" in response.get_json()["error"]
+    assert "NUL" in response.get_json()["error"]["message"]

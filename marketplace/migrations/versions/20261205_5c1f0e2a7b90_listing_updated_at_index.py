@@ -1,7 +1,7 @@
 """index on listing.updated_at (the search ranking cache reads max(updated_at))
 
 Revision ID: 5c1f0e2a7b90
-Revises: 7c1d2e3f4a5b
+Revises: 7c0feb96533f
 Create Date: 2026-12-05 20:05:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5c1f0e2a7b90'
-down_revision = '7c1d2e3f4a5b'
+down_revision = '7c0feb96533f'
 branch_labels = None
 depends_on = None
 

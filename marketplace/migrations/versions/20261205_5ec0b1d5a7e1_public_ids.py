@@ -1,7 +1,7 @@
 """opaque public ids for listings, matches and organisations
 
 Revision ID: 5ec0b1d5a7e1
-Revises: 9e940bacd9d1
+Revises: 5a9077c34f36
 Create Date: 2026-12-05 20:00:00
 
 Every existing row gets a random public id before the column becomes NOT NULL.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5ec0b1d5a7e1"
-down_revision = "9e940bacd9d1"
+down_revision = "5a9077c34f36"
 branch_labels = None
 depends_on = None
 

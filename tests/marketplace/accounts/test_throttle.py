@@ -164,7 +164,7 @@ def _run(script: str, *args: str) -> str:
 def test_an_api_client_gets_json_with_retry_after() -> None:
     out = json.loads(_run(API_SCRIPT))
     assert out["codes"] == [401] * 10 + [429]
-    assert out["json"]["status"] == 429
+    assert out["json"]["error"]["code"] == "too_many_requests"
     assert int(out["retry"]) > 0
 
 

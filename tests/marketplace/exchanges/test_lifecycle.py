@@ -38,7 +38,7 @@ def test_both_sides_accepting_turns_a_proposal_into_an_agreement(
     login(client, parties.brewer)
     assert client.post(f"{url}/accept").status_code == 302
     half = reload(parties.proposal)
-    assert (half.status, half.need_accepted_at, half.agreed_at) == ("proposed", None, None)
+    assert (half.status, half.need_accepted_at, half.agreed_at) == ("accepted", None, None)
     assert half.offer_accepted_at is not None
 
     other = app.test_client()
@@ -55,10 +55,10 @@ def test_a_declined_proposal_can_no_longer_be_accepted(
 ) -> None:
     url = f"/matches/{parties.proposal.public_id}"
     login(client, parties.farmer)
-    assert client.post(f"{url}/decline").status_code == 302
+    assert client.post(f"{url}/decline", data={"reason": "quality"}).status_code == 302
     assert reload(parties.proposal).status == "declined"
     response = client.post(f"{url}/accept", follow_redirects=True)
-    assert "Only a proposed match can be accepted; this one is declined." in response.get_data(
+    assert "Only an open proposal can be accepted; this one is declined now." in response.get_data(
         as_text=True
     )
     assert reload(parties.proposal).status == "declined"
@@ -176,7 +176,12 @@ def test_an_agreed_match_can_be_completed(client: FlaskClient, parties: Parties)
 
 def test_a_declined_pair_is_not_proposed_again(client: FlaskClient, parties: Parties) -> None:
     login(client, parties.farmer)
-    assert client.post(f"/matches/{parties.proposal.public_id}/decline").status_code == 302
+    assert (
+        client.post(
+            f"/matches/{parties.proposal.public_id}/decline", data={"reason": "too_far"}
+        ).status_code
+        == 302
+    )
     engine_run = run()
     assert [(m.id, m.status) for m in matches()] == [(parties.proposal.id, "declined")]
     # The engine goes around the declined pair; the storage guard has nothing to skip.
@@ -190,7 +195,7 @@ def test_a_declined_pair_leaves_its_quantity_to_the_next_best_need(
     other_farm = firm_at("7241", "Geitenhouderij Lochem")
     other_feed = need(other_farm, 500.0, material="organics.animal_feed", max_distance_km=40.0)
     db_session.commit()
-    matching.decline(parties.farmer, parties.proposal)
+    matching.decline(parties.farmer, parties.proposal, reason="price")
     db_session.commit()
     run()
     proposed = [m for m in matches() if m.status == "proposed"]
@@ -212,7 +217,7 @@ def test_closing_a_listing_on_its_page_supersedes_its_open_proposal(
 
 
 def test_a_pair_declined_longer_ago_than_the_memory_is_proposed_again(parties: Parties) -> None:
-    matching.decline(parties.farmer, parties.proposal)
+    matching.decline(parties.farmer, parties.proposal, reason="price")
     parties.proposal.updated_at = datetime.now(UTC) - timedelta(
         days=matching.DECLINE_MEMORY_DAYS + 1
     )
@@ -319,14 +324,14 @@ def test_a_coordinator_accepts_for_one_named_firm_at_a_time_and_is_audited(
     assert client.post(f"{url}/accept", data={"side": "offer"}).status_code == 302
     half = reload(parties.proposal)
     assert (half.status, half.offer_accepted_at is not None, half.need_accepted_at) == (
-        "proposed",
+        "accepted",
         True,
         None,
     )
     assert client.post(f"{url}/accept", data={"side": "need"}).status_code == 302
     assert reload(parties.proposal).status == "agreed"
     assert audit_entries() == [
-        (region.brewery.id, "match.accept", {"side": "offer", "status": "proposed"}),
+        (region.brewery.id, "match.accept", {"side": "offer", "status": "accepted"}),
         (region.farm.id, "match.accept", {"side": "need", "status": "agreed"}),
     ]
 
@@ -373,9 +378,13 @@ def test_a_coordinator_declining_completing_and_delivering_is_audited(
 ) -> None:
     url = f"/matches/{parties.proposal.public_id}"
     login(client, coordinator)
-    assert client.post(f"{url}/decline", data={"side": "need"}).status_code == 302
+    assert (
+        client.post(f"{url}/decline", data={"side": "need", "reason": "timing"}).status_code == 302
+    )
     assert reload(parties.proposal).status == "declined"
-    assert audit_entries() == [(region.farm.id, "match.decline", {"side": "need"})]
+    assert audit_entries() == [
+        (region.farm.id, "match.decline", {"side": "need", "reason": "timing"})
+    ]
 
     db.session.execute(sa.delete(AuditEntry))
     parties.proposal.status = "proposed"
@@ -390,6 +399,7 @@ def test_a_coordinator_declining_completing_and_delivering_is_audited(
         "delivered_on": "2026-03-01",
         "quantity": 12.5,
         "unit": "t",
+        "document_number": None,
     }
     assert audit_entries() == [
         (region.brewery.id, "match.delivery", {"side": "offer", **details}),
