@@ -35,6 +35,7 @@ from marketplace.core.vocabulary import COMMITTED_STATUSES, OPEN_STATUSES
 from marketplace.errors import InvalidInput, MarketplaceError
 from marketplace.exchanges.locking import lock_listings, lock_matches
 from marketplace.exchanges.models import Match
+from marketplace.exchanges.review import moderate_new_proposals
 from marketplace.exchanges.services import (
     capacity_per_year,
     committed_flow,
@@ -429,7 +430,7 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
             match.pending_terms = None
             superseded += 1
     db.session.flush()
-    notify_new_proposals(new_matches)
+    notify_new_proposals(moderate_new_proposals(new_matches))
     return {
         "created": created,
         "updated": updated,
