@@ -46,6 +46,7 @@ from marketplace.exchanges.services import (
 )
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
+from marketplace.runs.history import record_snapshot
 from marketplace.runs.models import EngineRun
 
 logger = logging.getLogger(__name__)
@@ -284,6 +285,7 @@ def execute_run(run: EngineRun, params: Params, *, progress: Progress | None = N
             run.timings_s = {k: round(float(v), 4) for k, v in proposals.timings_s.items()}
         counts.update(stored)
         run.counts = counts
+        record_snapshot(run)
         run.status = "succeeded"
     except _RunAbandoned:
         db.session.rollback()

@@ -1,11 +1,12 @@
-"""match review (moderated proposals)
+"""match review (moderated proposals) and engine run snapshots
 
 Revision ID: b3f1c2d4e5a6
 Revises: 7c0feb96533f
 Create Date: 2026-12-05 20:40:00
 
 Issue 12: a review state on Match, apart from its lifecycle status (None: not
-moderated; pending, approved, hidden), with the reviewer's note, who and when.
+moderated; pending, approved, hidden), with the reviewer's note, who and when; and
+the proposals each engine run left open (engine_run_snapshot), for the run comparison.
 
 """
 from alembic import op
@@ -22,6 +23,12 @@ REVIEW_ALLOWED = "review IS NULL OR review IN ('pending', 'approved', 'hidden')"
 
 
 def upgrade():
+    op.create_table('engine_run_snapshot',
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('proposals', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['engine_run.id'], name=op.f('fk_engine_run_snapshot_run_id_engine_run'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('run_id', name=op.f('pk_engine_run_snapshot'))
+    )
     with op.batch_alter_table('match', schema=None) as batch_op:
         batch_op.add_column(sa.Column('review', sa.String(length=8), nullable=True))
         batch_op.add_column(sa.Column('review_note', sa.Text(), nullable=True))
@@ -41,3 +48,4 @@ def downgrade():
         batch_op.drop_column('reviewed_by_id')
         batch_op.drop_column('review_note')
         batch_op.drop_column('review')
+    op.drop_table('engine_run_snapshot')
