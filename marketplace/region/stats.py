@@ -323,14 +323,15 @@ class MonthRow:
 
 
 def per_month(exchanges: Iterable[ExchangeFact]) -> list[MonthRow]:
-    """Per month: proposals made (hidden ones left out), agreements, realised deliveries."""
+    """Per month: proposals made that are still open or agreed (hidden ones left out),
+    agreements, realised deliveries."""
     months: dict[str, MonthRow] = {}
 
     def at(month: str) -> MonthRow:
         return months.setdefault(month, MonthRow(month))
 
     for exchange in exchanges:
-        if exchange.hidden:
+        if not exchange.counted:
             continue
         made = at(exchange.created_month)
         made.proposals += 1

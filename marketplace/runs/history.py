@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, aliased, mapped_column
 
 from marketplace.accounts.models import User
 from marketplace.core.vocabulary import OPEN_STATUSES
@@ -58,28 +58,25 @@ class Proposal:
 
 def record_snapshot(run: EngineRun) -> RunSnapshot:
     """Keep the open proposals ``run`` stored (call after storing; flushes)."""
+    offer, need = aliased(Listing), aliased(Listing)
     rows = db.session.execute(
         sa.select(
-            Match.offer_id,
-            Match.need_id,
+            offer.public_id,
+            need.public_id,
             Match.quantity_per_year,
             Match.unit,
             Match.mass_t_per_year,
             Match.net_co2e_kg,
             Match.public_id,
         )
+        .join(offer, offer.id == Match.offer_id)
+        .join(need, need.id == Match.need_id)
         .where(Match.engine_run_id == run.id, Match.status.in_(OPEN_STATUSES))
         .order_by(Match.id)
     ).all()
-    ids = {i for r in rows for i in (r[0], r[1])}
-    public = dict(
-        db.session.execute(sa.select(Listing.id, Listing.public_id).where(Listing.id.in_(ids)))
-        .tuples()
-        .all()
-    )
     snapshot = db.session.get(RunSnapshot, run.id) or RunSnapshot(run_id=run.id)
     snapshot.proposals = [
-        [public[o], public[n], float(q), u, None if m is None else float(m), float(c), pid]
+        [o, n, float(q), u, None if m is None else float(m), float(c), pid]
         for o, n, q, u, m, c, pid in rows
     ]
     db.session.add(snapshot)
