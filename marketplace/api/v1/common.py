@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -102,7 +101,3 @@ def paginate_select(
     return page_of(
         [serialize(r) for r in rows], total=int(total or 0), page=page, per_page=per_page
     )
-
-
-def pages(total: int, per_page: int) -> int:
-    return max(1, math.ceil(total / per_page))

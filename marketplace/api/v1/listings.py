@@ -35,7 +35,7 @@ from marketplace.api.v1.spec import (
     ref,
 )
 from marketplace.core.vocabulary import KINDS
-from marketplace.errors import InvalidInput, NotFound, PermissionDenied
+from marketplace.errors import InvalidInput, PermissionDenied
 from marketplace.extensions import db
 from marketplace.listings import services
 from marketplace.listings import transfer as importer
@@ -526,6 +526,3 @@ def import_listings() -> Any:
     counts = importer.apply_import(plan, actor=current_user)
     db.session.commit()
     return {"created": counts["created"], "updated": counts["updated"], "dry_run": False}
-
-
-__all__ = ["NotFound", "listing_json"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -127,8 +128,6 @@ def start_run() -> Any:
 
 
 def _has_body() -> bool:
-    from flask import request
-
     return bool(request.content_length) or request.is_json
 
 
