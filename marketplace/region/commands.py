@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 
 from marketplace.region.report import PdfEngineMissing, pdf_bytes, report_html, report_page
 
@@ -31,9 +32,12 @@ def report_command(out: Path, lang: str) -> None:
             f"{str(out)!r} ends in {out.suffix!r}; use .html or .pdf", param_hint="--out"
         )
     base_url = current_app.config.get("BASE_URL") or "http://localhost"
-    # The report's template needs a request (locale, url_for); ``?lang=`` picks the language.
-    with current_app.test_request_context(f"/region/report?lang={lang}", base_url=base_url):
-        html = report_html(report_page())
+    # The report's template needs a request context (url_for, the locale).
+    with (
+        current_app.test_request_context("/region/report", base_url=base_url),
+        force_locale(lang),
+    ):
+        html = report_html(report_page(), current_locale=lang)
     if suffix == ".pdf":
         try:
             data = pdf_bytes(html)
