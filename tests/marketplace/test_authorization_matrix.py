@@ -136,6 +136,7 @@ expect("GET", "/matches/review", 302, 403, 403, 200, 200)
 expect("POST", "/matches/review/<pid:public_id>", 302, 403, 403, 400, 400)  # no decision
 # --- API v1 (bearer tokens; A's draft listing, A's exchange with C)
 expect("GET", "/api/v1/openapi.json", 200, 200, 200, 200, 200)
+expect("GET", "/api/v1/stats", 401, 403, 403, 200, 200)
 expect("GET", "/api/v1/docs", 200, 200, 200, 200, 200)
 expect("GET", "/api/v1/docs/assets/<path:name>", 200, 200, 200, 200, 200)
 expect("GET", "/api/v1/listings", 200, 200, 200, 200, 200)

@@ -22,4 +22,4 @@ bp.before_request(_auth.authenticate)
 bp.after_request(_auth.keep_session_untouched)
 
 # The endpoint modules: importing one registers its routes and OpenAPI operations.
-from marketplace.api.v1 import docs, listings, matches, runs  # noqa: E402, F401
+from marketplace.api.v1 import docs, listings, matches, runs, stats  # noqa: E402, F401
