@@ -23,6 +23,8 @@ from marketplace.exchanges.models import Match
 from marketplace.extensions import db
 
 REVIEW_NOTE_MAX = 2000
+#: The review state that keeps a proposal from firms and from every figure.
+HIDDEN = "hidden"
 
 
 def firm_visible_clause() -> sa.ColumnElement[bool]:
@@ -36,7 +38,7 @@ def visible_to_firms(match: Match) -> bool:
 
 def hidden_from_figures(match: Match) -> bool:
     """Hidden proposals count nowhere (pending ones count as proposals)."""
-    return match.review == "hidden"
+    return match.review == HIDDEN
 
 
 def moderate_new_proposals(matches: Iterable[Match]) -> list[Match]:

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from flows.co2 import factor_table
 from flows.schema import FAMILY_BASE_UNIT, PER_YEAR, TO_BASE_UNIT, UNIT_FAMILY
@@ -24,7 +24,7 @@ from marketplace.core.reference import Municipality, SBICode
 from marketplace.core.vocabulary import AGREED_STATUSES, OPEN_STATUSES
 from marketplace.exchanges.impact import delivery_quantity, realised_for
 from marketplace.exchanges.models import Match
-from marketplace.exchanges.review import hidden_from_figures
+from marketplace.exchanges.review import HIDDEN
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
 from marketplace.region import stats
@@ -164,67 +164,110 @@ def listing_facts(ref: Reference) -> list[ListingFact]:
     return facts
 
 
-def exchange_fact(
-    match: Match, regional: set[str], org_sector: dict[int, str | None]
-) -> ExchangeFact:
-    """One match as a row of the figures, with its deliveries' realised mass and CO2e."""
-    deliveries = []
-    if match.status in AGREED_STATUSES:
-        for delivery in match.deliveries:
-            done = realised_for(match, delivery_quantity(delivery))
-            deliveries.append(
-                DeliveryFact(
-                    month=delivery.delivered_on.strftime("%Y-%m"),
-                    quantity=done.quantity,
-                    mass_t=done.mass_t,
-                    net_co2e_kg=done.net_co2e_kg,
-                )
+def _deliveries(match: Match) -> tuple[DeliveryFact, ...]:
+    """What each delivery under an agreed ``match`` realised (mass and CO2e)."""
+    facts = []
+    for delivery in match.deliveries:
+        done = realised_for(match, delivery_quantity(delivery))
+        facts.append(
+            DeliveryFact(
+                month=delivery.delivered_on.strftime("%Y-%m"),
+                quantity=done.quantity,
+                mass_t=done.mass_t,
+                net_co2e_kg=done.net_co2e_kg,
             )
-    agreed = match.status in AGREED_STATUSES
-    estimated = (
-        match.agreed_net_co2e_kg
-        if agreed and match.agreed_net_co2e_kg is not None
-        else match.net_co2e_kg
-    )
-    offer, need = match.offer, match.need
-    return ExchangeFact(
-        status=match.status,
-        material=offer.material,
-        quantity_per_year=float(match.quantity_per_year),
-        unit=match.unit,
-        mass_t_per_year=match.mass_t_per_year,
-        road_km=float(match.road_km),
-        tonne_km_saved=float(match.tonne_km_saved or 0.0),
-        net_co2e_kg=float(estimated or 0.0),
-        offer_organisation_id=offer.organisation_id,
-        need_organisation_id=need.organisation_id,
-        offer_municipality_code=offer.municipality_code,
-        need_municipality_code=need.municipality_code,
-        offer_in_region=offer.municipality_code in regional,
-        need_in_region=need.municipality_code in regional,
-        created_month=_month(match.created_at) or "",
-        agreed_month=_month(match.agreed_at),
-        loop_id=match.loop_id,
-        offer_sector=org_sector.get(offer.organisation_id),
-        need_sector=org_sector.get(need.organisation_id),
-        hidden=hidden_from_figures(match),
-        deliveries=tuple(deliveries),
-    )
+        )
+    return tuple(facts)
 
 
 def exchange_facts(ref: Reference) -> list[ExchangeFact]:
-    matches = db.session.scalars(
-        sa.select(Match)
-        .where(Match.status.in_((*OPEN_STATUSES, *AGREED_STATUSES)))
-        .options(
-            selectinload(Match.offer),
-            selectinload(Match.need),
-            selectinload(Match.deliveries),
+    """Every open and agreed match as a row: one column query for all of them (the
+    national demo has tens of thousands of proposals), and the deliveries of the agreed
+    ones (few) through the exchanges slice's realised-impact rules."""
+    offer, need = aliased(Listing), aliased(Listing)
+    rows = db.session.execute(
+        sa.select(
+            Match.id,
+            Match.status,
+            offer.material,
+            Match.quantity_per_year,
+            Match.unit,
+            Match.mass_t_per_year,
+            Match.road_km,
+            Match.tonne_km_saved,
+            Match.net_co2e_kg,
+            Match.agreed_net_co2e_kg,
+            offer.organisation_id,
+            need.organisation_id,
+            offer.municipality_code,
+            need.municipality_code,
+            Match.created_at,
+            Match.agreed_at,
+            Match.loop_id,
+            Match.review,
         )
+        .join(offer, offer.id == Match.offer_id)
+        .join(need, need.id == Match.need_id)
+        .where(Match.status.in_((*OPEN_STATUSES, *AGREED_STATUSES)))
         .order_by(Match.id)
+    ).all()
+    agreed = db.session.scalars(
+        sa.select(Match)
+        .where(Match.status.in_(AGREED_STATUSES))
+        .options(selectinload(Match.deliveries))
     )
+    deliveries = {m.id: _deliveries(m) for m in agreed}
     regional = set(ref.region_codes)
-    return [exchange_fact(m, regional, ref.org_sector) for m in matches]
+    sector = ref.org_sector
+    facts = []
+    for (
+        match_id,
+        status,
+        material,
+        quantity,
+        unit,
+        mass_t,
+        road_km,
+        tonne_km,
+        net_kg,
+        agreed_net_kg,
+        offer_org,
+        need_org,
+        offer_code,
+        need_code,
+        created_at,
+        agreed_at,
+        loop_id,
+        review,
+    ) in rows:
+        is_agreed = status in AGREED_STATUSES
+        estimated = agreed_net_kg if is_agreed and agreed_net_kg is not None else net_kg
+        facts.append(
+            ExchangeFact(
+                status=status,
+                material=material,
+                quantity_per_year=float(quantity),
+                unit=unit,
+                mass_t_per_year=mass_t,
+                road_km=float(road_km),
+                tonne_km_saved=float(tonne_km or 0.0),
+                net_co2e_kg=float(estimated or 0.0),
+                offer_organisation_id=offer_org,
+                need_organisation_id=need_org,
+                offer_municipality_code=offer_code,
+                need_municipality_code=need_code,
+                offer_in_region=offer_code in regional,
+                need_in_region=need_code in regional,
+                created_month=_month(created_at) or "",
+                agreed_month=_month(agreed_at),
+                loop_id=loop_id,
+                offer_sector=sector.get(offer_org),
+                need_sector=sector.get(need_org),
+                hidden=review == HIDDEN,
+                deliveries=deliveries.get(match_id, ()),
+            )
+        )
+    return facts
 
 
 @dataclass(frozen=True)
