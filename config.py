@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any, ClassVar
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused by ProductionConfig
@@ -70,6 +71,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)  # "remember me" lasts at most this long
+    REMEMBER_COOKIE_REFRESH_EACH_REQUEST = False  # ... from the login, not the last visit
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
     LANGUAGES: ClassVar[tuple[str, ...]] = ("nl", "en")
@@ -95,6 +98,18 @@ class Config:
     PROPOSAL_EXPIRY_WARNING_DAYS = 7
     # Moderated mode: new proposals of an engine run wait for a coordinator's review.
     RESTSTROOM_MODERATED_PROPOSALS = False
+    # Rate limits (Flask-Limiter): Redis when REDIS_URL is set, else this process's memory.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True  # Retry-After on a 429
+    RATELIMIT_STRATEGY = "moving-window"
+    #: Failed logins, per account and per address.
+    LOGIN_FAILURE_LIMIT = "10 per 15 minutes"
+    REGISTRATION_LIMIT = "10 per hour"
+    PASSWORD_RESET_LIMIT = "5 per 15 minutes"  # noqa: S105 - a rate, not a password
+    #: Requests with an API token, per token; failed token checks per address.
+    API_TOKEN_LIMIT = "300 per minute"  # noqa: S105 - a rate, not a token
+    API_TOKEN_FAILURE_LIMIT = "10 per 15 minutes"  # noqa: S105 - a rate, not a token
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -107,6 +122,8 @@ class Config:
             settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(env["DATABASE_URL"])
         if env.get("RESTSTROOM_BASE_URL"):
             settings["BASE_URL"] = env["RESTSTROOM_BASE_URL"].rstrip("/")
+        if env.get("REDIS_URL"):
+            settings["RATELIMIT_STORAGE_URI"] = env["REDIS_URL"]
         if env.get("SMTP_HOST"):
             settings["SMTP_HOST"] = env["SMTP_HOST"]
             settings["SMTP_PORT"] = _int(env, "SMTP_PORT", 25)
@@ -153,6 +170,10 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False  # individual tests switch it back on to prove CSRF rejection
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_RESET_MAX_AGE_S = 60
+    # Wide limits for the suite (every test logs in from one address); the throttling
+    # tests set the production limits on the app's config.
+    LOGIN_FAILURE_LIMIT = REGISTRATION_LIMIT = "100000 per minute"
+    PASSWORD_RESET_LIMIT = API_TOKEN_LIMIT = API_TOKEN_FAILURE_LIMIT = "100000 per minute"  # noqa: S105 - rates, not secrets
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -31,6 +31,7 @@ def create_app(config_name: str | None = None, **overrides: Any) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_session_guard(app)
+    register_input_guard(app)
     register_security_headers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -41,7 +42,7 @@ def register_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
     from marketplace.blueprints import import_models
-    from marketplace.extensions import babel, csrf, db, login_manager, migrate
+    from marketplace.extensions import babel, csrf, db, limiter, login_manager, migrate
     from marketplace.i18n import select_locale
 
     import_models()
@@ -54,6 +55,7 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
+    limiter.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,
@@ -93,9 +95,12 @@ def _sqlite_foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
 def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints import blueprints
     from marketplace.core.public_ids import PublicIdConverter
+    from marketplace.guards import RowIdConverter
 
     # ``<pid:public_id>``: routes name objects by their opaque public id, never the row id.
     app.url_map.converters["pid"] = PublicIdConverter
+    # ``<int:...>`` stops at the largest id a database column holds: 404, never a 500.
+    app.url_map.converters["int"] = RowIdConverter
 
     for blueprint in blueprints():
         app.register_blueprint(blueprint)
@@ -115,6 +120,12 @@ def register_session_guard(app: Flask) -> None:
         if request.method in ("GET", "HEAD") and request.path.startswith("/api/"):
             session.modified = False
         return response
+
+
+def register_input_guard(app: Flask) -> None:
+    from marketplace.guards import refuse_nul_bytes
+
+    app.before_request(refuse_nul_bytes)
 
 
 #: Every script and style comes from this site (Leaflet from the xstatic package); no

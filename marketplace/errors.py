@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from marketplace.extensions import db
 
@@ -38,6 +38,10 @@ class Conflict(InvalidInput):
 
     A subclass of :class:`InvalidInput`, so that pages show it like any refused input.
     """
+
+
+class SpecificBadRequest(BadRequest):
+    """A 400 whose description is a translated message for the user."""
 
 
 def wants_json() -> bool:
@@ -144,12 +148,18 @@ def register(app: Flask) -> None:
             405: _("This action is not allowed here."),
             413: _("The file is too large."),
             415: _("This type of content is not accepted here."),
-            429: _("Too many requests; please wait a moment."),
+            429: _("Too many attempts. Please wait a while and try again."),
         }
         status = exc.code or 500
-        response = _error_response(status, messages.get(status, exc.description or ""))
+        if isinstance(exc, SpecificBadRequest):
+            # A guard said precisely what was wrong (e.g. a NUL byte): say it.
+            message = str(exc.description)
+        else:
+            message = messages.get(status, exc.description or "")
+        response = _error_response(status, message)
         if wants_json():
-            # Keep the headers the exception carries (Allow on 405, Retry-After on 429).
+            # Keep the headers the exception carries (Allow on 405); a 429 gets its
+            # Retry-After from Flask-Limiter (RATELIMIT_HEADERS_ENABLED).
             for name, value in exc.get_headers():
                 if name.lower() != "content-type":
                     response.headers[name] = value

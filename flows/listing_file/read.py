@@ -29,7 +29,14 @@ from flows.listing_file.columns import (
 )
 from flows.schema import LISTING_COLUMNS
 
-__all__ = ["XLSX_MAX_INFLATION", "ListingSource", "read_listing_file"]
+__all__ = [
+    "XLSX_MAX_CELLS",
+    "XLSX_MAX_INFLATION",
+    "XLSX_MAX_RATIO",
+    "XLSX_MAX_SHARED_STRINGS",
+    "ListingSource",
+    "read_listing_file",
+]
 
 #: What :func:`read_listing_file` reads: a path, the file's bytes, or a binary file object.
 ListingSource: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | IO[bytes]"
@@ -37,6 +44,15 @@ ListingSource: TypeAlias = "str | os.PathLike[str] | bytes | bytearray | IO[byte
 #: An XLSX is a zip archive; one that inflates to more than this multiple of ``max_bytes``
 #: is refused before parsing (a zip bomb guard; real workbooks inflate 5 to 10 times).
 XLSX_MAX_INFLATION: Final = 30
+#: ... and more than this multiple of its own size (unless it stays under
+#: ``XLSX_SMALL_BYTES``): a 150 kB file that unpacks to 150 MB is refused before any XML
+#: is parsed. Real workbooks compress 5 to 20 times.
+XLSX_MAX_RATIO: Final = 100
+XLSX_SMALL_BYTES: Final = 10_000_000
+#: At most this many shared strings (counted while streaming, before openpyxl loads them
+#: all into memory) and this many cells in the sheet that is read.
+XLSX_MAX_SHARED_STRINGS: Final = 200_000
+XLSX_MAX_CELLS: Final = 2_000_000
 _ZIP_MAGIC: Final = b"PK\x03\x04"
 _OLE2_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
 
@@ -201,16 +217,20 @@ def _sniff_delimiter(line: str) -> str:
 
 
 def _xlsx_rows(data: bytes, *, max_bytes: int) -> _Rows:
+    # Python's zipfile never inflates a member past the size its header declares (it
+    # stops and fails the CRC check), so the declared sizes bound the work below.
+    limit = min(XLSX_MAX_INFLATION * max_bytes, max(XLSX_MAX_RATIO * len(data), XLSX_SMALL_BYTES))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             inflated_bytes = sum(info.file_size for info in archive.infolist())
+            if inflated_bytes > limit:
+                raise _file_problem(
+                    f"the workbook unpacks to {inflated_bytes:,} bytes, more than {limit:,}; "
+                    "save the listings alone as a new .xlsx or CSV"
+                )
+            _check_shared_strings(archive)
     except zipfile.BadZipFile as error:
         raise _file_problem(f"the file is not a valid .xlsx workbook ({error})") from None
-    if inflated_bytes > XLSX_MAX_INFLATION * max_bytes:
-        raise _file_problem(
-            f"the workbook unpacks to {inflated_bytes:,} bytes, more than "
-            f"{XLSX_MAX_INFLATION * max_bytes:,}; save the listings alone as a new .xlsx or CSV"
-        )
     import openpyxl  # only XLSX needs it; keeps `python -m flows` on CSV light
 
     try:
@@ -228,9 +248,48 @@ def _xlsx_rows(data: bytes, *, max_bytes: int) -> _Rows:
         sheet = next((s for s in sheets if s.title.strip().casefold() == _XLSX_SHEET), sheets[0])
         # Some writers store a wrong <dimension>; read what is there instead.
         sheet.reset_dimensions()
-        yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+        cells = 0
+        for number, values in enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1):
+            cells += len(values)
+            if cells > XLSX_MAX_CELLS:
+                raise _file_problem(
+                    f"the worksheet has more than {XLSX_MAX_CELLS:,} cells; save the listings "
+                    "alone (only the columns of the template) as a new .xlsx or CSV"
+                )
+            yield number, values
     finally:
         workbook.close()
+
+
+def _check_shared_strings(archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook with more than XLSX_MAX_SHARED_STRINGS shared strings.
+
+    openpyxl reads every shared string into a list even in read-only mode; counting the
+    ``<si>`` elements while streaming keeps the memory flat.
+    """
+    from xml.etree.ElementTree import iterparse
+
+    names = [n for n in archive.namelist() if n.casefold().endswith("sharedstrings.xml")]
+    for name in names:
+        count = 0
+        root = None
+        with archive.open(name) as stream:
+            try:
+                for event, element in iterparse(stream, events=("start", "end")):  # noqa: S314
+                    if root is None:
+                        root = element
+                    if event == "end" and (element.tag.endswith("}si") or element.tag == "si"):
+                        count += 1
+                        if count > XLSX_MAX_SHARED_STRINGS:
+                            raise _file_problem(
+                                f"the workbook has more than {XLSX_MAX_SHARED_STRINGS:,} "
+                                "different texts; save the listings alone as a new .xlsx or CSV"
+                            )
+                        root.clear()  # drop the strings read so far: flat memory
+            except SyntaxError as error:  # ParseError
+                raise _file_problem(
+                    f"the file is not a readable .xlsx workbook ({error})"
+                ) from None
 
 
 def _frame_from_rows(

@@ -14,14 +14,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from geo.errors import InvalidPostcode, UnknownPostcode
 from geo.geocode import geocode_postcode, normalise_postcode
 from geo.regions import municipality_at
+from marketplace.accounts.mail import send_mail
 from marketplace.accounts.models import Organisation, User
-from marketplace.accounts.services import Errors, add_error, add_user, user_problems
+from marketplace.accounts.services import (
+    Errors,
+    add_error,
+    add_user,
+    find_user_by_email,
+    user_problems,
+)
 from marketplace.core.audit import audit_on_behalf
 from marketplace.core.permissions import can_manage_organisation
 from marketplace.core.public_ids import by_public_id
@@ -101,7 +110,11 @@ def _text(values: Mapping[str, Any], key: str) -> str:
 
 
 def _organisation_problems(
-    values: Mapping[str, Any], *, errors: Errors, existing: Organisation | None = None
+    values: Mapping[str, Any],
+    *,
+    errors: Errors,
+    existing: Organisation | None = None,
+    kvk_must_be_new: bool = True,
 ) -> dict[str, Any]:
     """Check organisation fields; return them cleaned (postcode located, blanks as None)."""
     cleaned: dict[str, Any] = {}
@@ -128,7 +141,7 @@ def _organisation_problems(
             "kvk",
             _("KvK number %(value)s must be exactly 8 digits.", value=repr(_text(values, "kvk"))),
         )
-    elif kvk:
+    elif kvk and kvk_must_be_new:
         query = sa.select(Organisation.id).where(Organisation.kvk == kvk)
         if existing is not None:
             query = query.where(Organisation.id != existing.id)
@@ -228,6 +241,121 @@ def register_organisation(
         organisation=organisation,
         locale=locale,
     )
+
+
+def _site_link(endpoint: str) -> str:
+    base_url = current_app.config.get("BASE_URL")
+    if base_url:
+        # Never from the Host header: a forged Host would put another site in the mail.
+        return str(base_url).rstrip("/") + url_for(endpoint)
+    return url_for(endpoint, _external=True)
+
+
+def request_registration(
+    *,
+    name: str,
+    kvk: str | None,
+    sbi_code: str,
+    address: str,
+    postcode: str,
+    city: str,
+    contact_name: str,
+    email: str,
+    password: str,
+    locale: str = "nl",
+) -> User | None:
+    """Register like :func:`register_organisation`, without telling who is registered.
+
+    Problems with the fields themselves raise :class:`InvalidInput` as usual. An address
+    that already has an account, or a KvK number already registered, is *not* an error
+    here: the owner of the address is mailed instead (or the applicant, about the KvK
+    number), and the caller answers "check your e-mail" exactly as for a new
+    registration, which gets a welcome mail. Returns the new member, or None.
+    """
+    errors: Errors = {}
+    values = {
+        "name": name,
+        "kvk": kvk,
+        "sbi_code": sbi_code,
+        "address": address,
+        "postcode": postcode,
+        "city": city,
+    }
+    cleaned = _organisation_problems(values, errors=errors, kvk_must_be_new=False)
+    normalised = user_problems(
+        email=email,
+        name=contact_name,
+        password=password,
+        role="member",
+        has_organisation=True,
+        locale=locale,
+        errors=errors,
+        name_field="contact_name",
+        email_must_be_new=False,
+    )
+    if errors:
+        raise InvalidInput(_("The registration could not be completed."), errors)
+    owner = find_user_by_email(normalised)
+    login_link, reset_link = _site_link("auth.login"), _site_link("auth.forgot_password")
+    if owner is not None:
+        with force_locale(owner.locale):
+            send_mail(
+                recipient=owner.email,
+                subject=_("Someone tried to register with your address"),
+                body=_(
+                    "Hello %(name)s,\n\nSomeone (hopefully you) tried to register a new "
+                    "organisation on Reststroom with this e-mail address, which already has an "
+                    "account. If that was you, log in at %(login)s. Forgot your password? "
+                    "Choose a new one at %(reset)s.\n\nIf it was not you, ignore this message; "
+                    "nothing was changed.\n",
+                    name=owner.name,
+                    login=login_link,
+                    reset=reset_link,
+                ),
+            )
+        return None
+    taken = cleaned["kvk"] and db.session.scalar(
+        sa.select(Organisation.id).where(Organisation.kvk == cleaned["kvk"])
+    )
+    if taken:
+        with force_locale(locale):
+            send_mail(
+                recipient=normalised,
+                subject=_("Your registration on Reststroom"),
+                body=_(
+                    "Hello %(name)s,\n\nAn organisation with KvK number %(kvk)s is already "
+                    "registered on Reststroom, so no new account was made. Ask one of its "
+                    "members to add you, or contact the regional coordinator.\n",
+                    name=contact_name.strip(),
+                    kvk=cleaned["kvk"],
+                ),
+            )
+        return None
+    user = register_organisation(
+        name=name,
+        kvk=kvk,
+        sbi_code=sbi_code,
+        address=address,
+        postcode=postcode,
+        city=city,
+        contact_name=contact_name,
+        email=email,
+        password=password,
+        locale=locale,
+    )
+    with force_locale(locale):
+        send_mail(
+            recipient=user.email,
+            subject=_("Welcome to Reststroom"),
+            body=_(
+                "Hello %(name)s,\n\n%(organisation)s is registered on Reststroom. Log in with "
+                "this address and the password you chose at %(login)s.\n",
+                name=user.name,
+                organisation=cleaned["name"],
+                login=login_link,
+            ),
+        )
+    return user
 
 
 def update_organisation(

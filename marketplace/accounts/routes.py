@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -23,8 +32,8 @@ from marketplace.accounts.forms import (
     RevokeTokenForm,
     apply_service_errors,
 )
-from marketplace.accounts.models import Organisation
-from marketplace.accounts.organisations import register_organisation
+from marketplace.accounts.organisations import request_registration
+from marketplace.accounts.throttle import login_limits, password_reset_limits, registration_limit
 from marketplace.core.urls import safe_next
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
@@ -45,40 +54,31 @@ def _dashboard() -> str:
     return url_for("region.dashboard")
 
 
+def _fresh_session() -> None:
+    """Start a new session (on login): nothing of the anonymous one survives but the
+    language, so that a session fixed by someone else before the login is worthless."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def _next_url(target: str | None) -> str:
     """Where to go after logging in: a local path only (see :func:`safe_next`)."""
     return safe_next(target, _dashboard())
 
 
-def _welcome(organisation: Organisation | None) -> None:
-    """Greet a newly registered firm; say so when it lies outside the region."""
-    assert organisation is not None  # registration always creates it
-    flash(
-        _(
-            "Welcome! %(organisation)s is registered and you are logged in.",
-            organisation=organisation.name,
-        ),
-        "success",
-    )
-    if organisation.municipality is None or not organisation.municipality.in_region:
-        flash(
-            _(
-                "Your postcode lies outside the Cleantech Regio. You are welcome, "
-                "but most firms on Reststroom are in the region."
-            ),
-            "warning",
-        )
-
-
 @bp.route("/register", methods=["GET", "POST"])
+@registration_limit
 def register() -> Any:
-    """Register an organisation with its first member, and log that member in."""
+    """Register an organisation with its first member; the answer is "check your e-mail"
+    whether or not the address or the KvK number was registered already."""
     if current_user.is_authenticated:
         return redirect(_dashboard())
     form = RegistrationForm(locale=str(get_locale() or "nl"))
     if form.validate_on_submit():
         try:
-            user = register_organisation(
+            request_registration(
                 name=form.name.data or "",
                 kvk=form.kvk.data,
                 sbi_code=form.sbi_code.data or "",
@@ -94,13 +94,19 @@ def register() -> Any:
             apply_service_errors(form, exc)
         else:
             db.session.commit()
-            login_user(user)
-            _welcome(user.organisation)
-            return redirect(_dashboard())
+            flash(
+                _(
+                    "Check your e-mail: we have sent a message to %(email)s with the next step.",
+                    email=form.email.data,
+                ),
+                "info",
+            )
+            return redirect(url_for("auth.login"))
     return render_form("accounts/register.html", form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@login_limits
 def login() -> Any:
     """Log in with e-mail address and password."""
     if current_user.is_authenticated:
@@ -113,6 +119,7 @@ def login() -> Any:
             apply_service_errors(form, exc)
         else:
             db.session.commit()
+            _fresh_session()
             login_user(user, remember=bool(form.remember.data))
             flash(_("Welcome back, %(name)s.", name=user.name), "success")
             return redirect(_next_url(form.next.data))
@@ -121,9 +128,15 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Response:
-    """Log out (POST only, so that a link or an image cannot log anyone out)."""
+    """Log out (POST only, so that a link or an image cannot log anyone out).
+
+    Server side too: every session and remember-me cookie of the account stops working.
+    """
     if current_user.is_authenticated:
+        accounts.end_sessions(current_user._get_current_object())
+        db.session.commit()
         logout_user()
+        _fresh_session()
         flash(_("You are logged out."), "info")
     return redirect(url_for("region.home"))
 
@@ -147,6 +160,7 @@ def change_password() -> Any:
             db.session.commit()
             # The session id carries the session version: renew it to stay logged in here.
             remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+            _fresh_session()
             login_user(user, remember=remembered in request.cookies)
             flash(
                 _("Your password has been changed. Other devices have been logged out."), "success"
@@ -156,6 +170,7 @@ def change_password() -> Any:
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
+@password_reset_limits
 def forgot_password() -> Any:
     """Ask for a reset link; the answer never reveals whether the address has an account."""
     form = ForgotPasswordForm()

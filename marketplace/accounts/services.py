@@ -43,8 +43,10 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == User.normalise_email(email)))
 
 
-def email_problems(email: str, *, errors: Errors, field: str = "email") -> str:
-    """Check syntax and uniqueness of an address; return it normalised (lower case)."""
+def email_problems(
+    email: str, *, errors: Errors, field: str = "email", must_be_new: bool = True
+) -> str:
+    """Check syntax and (``must_be_new``) uniqueness of an address; return it normalised."""
     normalised = User.normalise_email(email or "")
     if not normalised:
         add_error(errors, field, _("Enter an e-mail address."))
@@ -62,7 +64,7 @@ def email_problems(email: str, *, errors: Errors, field: str = "email") -> str:
             ),
         )
         return normalised
-    if find_user_by_email(normalised) is not None:
+    if must_be_new and find_user_by_email(normalised) is not None:
         add_error(errors, field, _("An account with this e-mail address already exists."))
     return normalised
 
@@ -93,9 +95,10 @@ def user_problems(
     locale: str,
     errors: Errors,
     name_field: str = "name",
+    email_must_be_new: bool = True,
 ) -> str:
     """Collect every problem with a new user's details; return the normalised address."""
-    normalised = email_problems(email, errors=errors)
+    normalised = email_problems(email, errors=errors, must_be_new=email_must_be_new)
     if not (name or "").strip():
         add_error(errors, name_field, _("Enter a name."))
     elif len(name.strip()) > 120:
@@ -240,6 +243,17 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     if errors:
         raise InvalidInput(_("The password was not changed."), errors)
     user.set_password(new_password)
+    db.session.flush()
+
+
+def end_sessions(user: User) -> None:
+    """Log ``user`` out everywhere, on the server: bump ``session_version``.
+
+    Session and remember-me cookies carry the version they were issued with (see
+    :meth:`User.get_id` and :func:`marketplace.accounts.loader.load_user`); a copied
+    cookie is worthless once the user logs out. Flushes; the caller commits.
+    """
+    user.session_version = (user.session_version or 0) + 1
     db.session.flush()
 
 

@@ -15,6 +15,15 @@ module, and no view decides for itself:
   anonymous until both agree (:func:`counterpart_revealed`), and so does every figure
   that would give the exact distance away (road km, CO2 breakdown, the reason).
 - :func:`neutral_reason`: the engine's explanation without the firms' keys.
+- Lists sort on what is shown: a hidden distance sorts by its band
+  (:func:`shown_distance_sort_km`), matches by their net CO2e in whole tonnes
+  (:func:`match_list_order`), never on the exact figure the page withholds.
+- :func:`stepped_distance_limit_km`: a need's distance limit is stored in 5 km steps, so
+  that whether a need gets a proposal says no more than a 5 km band about a hidden site.
+- Loop ids (:func:`disclose_match`) are withheld while the counterpart is hidden: one loop
+  id shared by several matches would tie a firm's anonymous listings together.
+
+What remains possible, and why that is acceptable: ``docs/privacy.md``.
 
 Coordinators and members of the listing's own firm *manage* it and see everything.
 """
@@ -23,11 +32,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import cache
 from typing import Any
 
+import sqlalchemy as sa
 from babel.numbers import format_decimal
 from flask import current_app
 
@@ -146,6 +157,27 @@ def distance_band(km: float) -> str:
     return f"≥ {DISTANCE_BANDS_KM[-1]} km"
 
 
+def shown_distance_sort_km(km: float, *, revealed: bool) -> float:
+    """What a list sorted by distance sorts a listing by: the distance, or its band.
+
+    A hidden listing sorts by the upper bound of its band (infinity for the last band),
+    so that its place among the other listings says no more than the band shown.
+
+    Examples
+    --------
+    >>> shown_distance_sort_km(7.3, revealed=True), shown_distance_sort_km(7.3, revealed=False)
+    (7.3, 10.0)
+    >>> shown_distance_sort_km(250.0, revealed=False)
+    inf
+    """
+    if revealed or math.isnan(km):
+        return km
+    for upper in DISTANCE_BANDS_KM:
+        if km < upper:
+            return float(upper)
+    return math.inf
+
+
 def distance_text(km: float | None, *, revealed: bool, lang: str) -> str | None:
     """A distance as shown: ``12,3 km`` when revealed, a band (:func:`distance_band`) if not."""
     if km is None:
@@ -209,15 +241,19 @@ def disclose_listing(listing: Any, viewer: Any) -> ListingDisclosure:
 def export_identity(listing: Any, viewer: Any | None) -> dict[str, Any]:
     """The identifying columns of an exported listing row (``viewer`` None: the system).
 
-    Hidden rows leave out the firm, its reference, postcode and coordinates.
+    Hidden rows leave out the firm, its reference, postcode and coordinates. A firm's own
+    ``ref`` is only ever exported to that firm (and coordinators): another firm's ref,
+    even of a public listing, would name its scheme (``BOSTEL-1``, ``BOSTEL-2`` ...) and
+    so tie the firm's anonymous rows to its public ones.
     """
-    revealed = viewer is None or reveals(
+    manages = viewer is None or can_manage_organisation(viewer, listing.organisation_id)
+    revealed = manages or reveals(
         viewer, organisation_id=listing.organisation_id, visibility=listing.visibility
     )
     if not revealed:
         return {"ref": "", "organisation": "", "postcode": None, "lat": None, "lon": None}
     return {
-        "ref": listing.ref or listing.public_id,
+        "ref": (listing.ref or listing.public_id) if manages else "",
         "organisation": listing.organisation.name,
         "postcode": listing.postcode,
         "lat": listing.lat,
@@ -255,7 +291,8 @@ class MatchDisclosure:
     distance_hidden: bool
     #: The road distance as shown: kilometres, or a band while hidden.
     road_text: str
-    #: The loop the exchange closes (loop ids name no firm: every viewer sees them).
+    #: The loop the exchange closes; withheld (None) while the counterpart is hidden: the
+    #: matches of one loop share its id, which would tie a firm's anonymous listings.
     loop_id: str | None
 
 
@@ -273,8 +310,51 @@ def disclose_match(
         counterpart_revealed=agreed,
         distance_hidden=hidden,
         road_text=distance_text(match.road_km, revealed=not hidden, lang=lang) or "",
-        loop_id=match.loop_id,
+        loop_id=None if hidden else match.loop_id,
     )
+
+
+#: Matches sort by net CO2e in steps of this many kg: the figure as a party that may not
+#: see the distance reads it (whole tonnes); kilograms would give the distance away.
+MATCH_ORDER_STEP_KG = 1000.0
+
+
+def match_list_order(net_co2e_kg: Any, public_id: Any) -> tuple[Any, ...]:
+    """ORDER BY terms for lists of matches, given the two columns.
+
+    Net CO2e in whole tonnes (descending), ties by the random public id: the order then
+    carries no more than the rounded figure shown, nor the order the matches were made in.
+    """
+    return (sa.func.round(net_co2e_kg / MATCH_ORDER_STEP_KG).desc(), public_id)
+
+
+# --- needs' distance limits ----------------------------------------------------------------
+
+#: Needs store their maximum transport distance in steps of this many kilometres.
+DISTANCE_LIMIT_STEP_KM = 5
+
+
+def stepped_distance_limit_km(km: float | None) -> float | None:
+    """A need's distance limit as stored: rounded up to a whole 5 km step.
+
+    A firm that can move a need's limit in small steps and watch when a proposal to a
+    hidden offer appears or disappears would learn that offer's road distance from each
+    of its sites exactly, and could intersect the circles (trilaterate the site). In 5 km
+    steps it learns a 5 km band, no more than the coarse distance bands already shown.
+
+    Examples
+    --------
+    >>> [stepped_distance_limit_km(v) for v in (0.1, 5, 5.01, 12.5, 25.0)]
+    [5.0, 5.0, 10.0, 15.0, 25.0]
+    >>> stepped_distance_limit_km(None) is None
+    True
+    """
+    if km is None:
+        return None
+    if not math.isfinite(float(km)) or float(km) <= 0:
+        return float(km)  # not a distance: the listing rules reject it with a message
+    steps = math.ceil(round(float(km) / DISTANCE_LIMIT_STEP_KM, 9))
+    return float(max(1, steps) * DISTANCE_LIMIT_STEP_KM)
 
 
 def neutral_reason(text: str, *, offer_key: Any, need_key: Any, lang: str) -> str:

@@ -29,6 +29,7 @@ from marketplace.core.disclosure import (
     disclose_contact,
     disclose_listing,
     disclose_match,
+    match_list_order,
 )
 from marketplace.core.permissions import can_manage_organisation
 from marketplace.core.public_ids import by_public_id
@@ -957,7 +958,8 @@ def visible_matches_stmt(user: Any, *, group: str = "all") -> sa.Select[Any]:
         stmt = stmt.where(firm_visible_clause())
     if group in MATCH_STATUS_GROUPS:
         stmt = stmt.where(Match.status.in_(MATCH_STATUS_GROUPS[group]))
-    return stmt.order_by(Match.net_co2e_kg.desc(), Match.id)
+    # Sorted on the figure as shown (whole tonnes), never on the hidden exact one.
+    return stmt.order_by(*match_list_order(Match.net_co2e_kg, Match.public_id))
 
 
 def get_visible_match(user: Any, public_id: str) -> Match:
@@ -978,6 +980,8 @@ class MatchRow:
     need: ListingView
     distance_hidden: bool
     road_text: str
+    #: The loop the match closes, None while the counterpart is hidden.
+    loop_id: str | None = None
 
 
 def match_row(match: Match, viewer: Any, lang: str) -> MatchRow:
@@ -999,6 +1003,7 @@ def match_row(match: Match, viewer: Any, lang: str) -> MatchRow:
         need=need,
         distance_hidden=shown.distance_hidden,
         road_text=shown.road_text,
+        loop_id=shown.loop_id,
     )
 
 

@@ -76,3 +76,10 @@ def export_command(file: Path, organisation: str | None, fmt: str | None) -> Non
     frame = importer.export_frame(None, organisation_id=org.id if org else None)
     file.write_bytes(importer.export_bytes(frame, chosen))  # type: ignore[arg-type]
     click.echo(f"{len(frame)} listings written to {file}")
+
+
+@listings_cli.command("expire-previews")
+def expire_previews_command() -> None:
+    """Delete the uploads of import previews older than an hour (run it from cron)."""
+    removed = importer.expire_previews()
+    click.echo(f"{removed} expired import preview(s) deleted")

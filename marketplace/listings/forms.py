@@ -121,7 +121,10 @@ class ListingForm(FlaskForm):
             NumberRange(min=0.1),
             NumberRange(max=MAX_DISTANCE_KM, message=DISTANCE_LIMIT_MESSAGE),
         ],
-        description=_l("Needs only. Empty = the regional default."),
+        description=_l(
+            "Needs only. Empty = the regional default. Rounded up to a multiple of 5 km, so "
+            "that distance limits cannot be used to locate an anonymous firm."
+        ),
     )
     current_route = SelectField(
         _l("Where does it go today?"),

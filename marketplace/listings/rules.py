@@ -17,6 +17,7 @@ from geo.errors import GeoError
 from geo.geocode import geocode_postcode, normalise_postcode
 from geo.regions import municipality_at
 from marketplace.accounts.models import Organisation
+from marketplace.core.disclosure import DISTANCE_LIMIT_STEP_KM, stepped_distance_limit_km
 from marketplace.core.reference import EWCCode
 from marketplace.core.vocabulary import KINDS, needs_ewc_code
 from marketplace.errors import InvalidInput
@@ -60,6 +61,21 @@ def _normalise_codes(raw: str | list[str] | tuple[str, ...] | None) -> tuple[lis
         if code not in codes:
             codes.append(code)
     return codes, errors
+
+
+def distance_limit_notice(given_km: float | None, stored_km: float | None) -> str | None:
+    """The notice for a distance limit that was rounded up to a 5 km step, else None."""
+    if given_km is None or stored_km is None or float(given_km) == stored_km:
+        return None
+    given, stored = f"{float(given_km):g}", f"{stored_km:g}"
+    return _(
+        "The maximum distance %(given)s km was rounded up to %(stored)s km: distance limits "
+        "are kept in steps of %(step)d km, so that they cannot be used to locate an "
+        "anonymous firm.",
+        given=given,
+        stored=stored,
+        step=DISTANCE_LIMIT_STEP_KM,
+    )
 
 
 def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict[str, Any]:
@@ -162,7 +178,8 @@ def clean_listing_data(data: dict[str, Any], organisation: Organisation) -> dict
         values.update(
             ewc_code=None,
             current_route=None,
-            max_distance_km=float(max_km) if max_km is not None else None,
+            # Stored in 5 km steps (rounded up): see disclosure.stepped_distance_limit_km.
+            max_distance_km=stepped_distance_limit_km(max_km) if max_km is not None else None,
             current_source=data.get("current_source") or None,
             current_source_km=float(source_km) if source_km is not None else None,
         )

@@ -16,7 +16,13 @@ import sqlalchemy as sa
 
 from flows import taxonomy
 from geo.distance import straight_km
-from marketplace.core.disclosure import order_key, recency_s, reveals, shown_point
+from marketplace.core.disclosure import (
+    order_key,
+    recency_s,
+    reveals,
+    shown_distance_sort_km,
+    shown_point,
+)
 from marketplace.core.reference import EWCCode
 from marketplace.core.vocabulary import KINDS, MARKET_LISTING_STATUSES
 from marketplace.extensions import db
@@ -141,6 +147,7 @@ def search_listings(viewer: Any, filters: SearchFilters, lang: str) -> SearchRes
         ],
         dtype=float,
     )
+    kept_revealed = np.array(revealed, dtype=bool)
     distances = None
     if origin and rows:
         shown = [
@@ -160,15 +167,24 @@ def search_listings(viewer: Any, filters: SearchFilters, lang: str) -> SearchRes
         )
         if filters.within_km:
             keep = located & (np.where(located, distances, math.inf) <= filters.within_km)
-            ids, tie_keys, recency, distances = (
+            ids, tie_keys, recency, distances, kept_revealed = (
                 ids[keep],
                 tie_keys[keep],
                 recency[keep],
                 distances[keep],
+                kept_revealed[keep],
             )
     if filters.sort == "distance" and distances is not None:
-        # Hidden listings of one municipality share a point: the keyed hash orders them.
-        order = np.lexsort((tie_keys, distances))
+        # Sorted on the distance as shown: a hidden listing by its band, so that its
+        # place says no more than the band; the keyed hash orders ties.
+        shown_km = np.array(
+            [
+                shown_distance_sort_km(float(km), revealed=rev)
+                for km, rev in zip(distances, kept_revealed, strict=True)
+            ],
+            dtype=float,
+        )
+        order = np.lexsort((tie_keys, shown_km))
     else:
         order = np.lexsort((-ids, -recency)) if len(ids) else np.array([], dtype=int)
     total = len(order)

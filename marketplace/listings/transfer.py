@@ -35,13 +35,18 @@ from flows.listing_file import (
 from geo.regions import assign_municipalities
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.audit import audit_on_behalf
-from marketplace.core.disclosure import export_identity, market_order_key
+from marketplace.core.disclosure import (
+    export_identity,
+    market_order_key,
+    stepped_distance_limit_km,
+)
 from marketplace.core.permissions import can_manage_organisation, require_manage
 from marketplace.core.public_ids import by_public_id, is_public_id
 from marketplace.errors import NotFound, PermissionDenied
 from marketplace.extensions import db
 from marketplace.listings.limits import check_listing_limits
 from marketplace.listings.models import Listing, ListingAcceptedCode
+from marketplace.listings.rules import distance_limit_notice
 
 FileFormat = Literal["csv", "xlsx"]
 
@@ -65,6 +70,8 @@ class PlannedRow:
     values: dict[str, Any]
     accepted: tuple[str, ...]
     listing: Listing | None = None
+    #: What the import changed on the way in (e.g. a distance limit rounded up).
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -278,7 +285,7 @@ def plan_import(
             "lon": float(lon),
             "lat": float(lat),
             "postcode": postcode,
-            "max_distance_km": _none_if_nan(rec["max_distance_km"]),
+            "max_distance_km": stepped_distance_limit_km(_none_if_nan(rec["max_distance_km"])),
             "current_route": rec["current_route"],
             "current_source": rec["current_source"],
             "current_source_km": _none_if_nan(rec["current_source_km"]),
@@ -299,6 +306,15 @@ def plan_import(
                 values=values,
                 accepted=tuple(rec["accepted_ewc_codes"]),
                 listing=existing,
+                notices=[
+                    n
+                    for n in (
+                        distance_limit_notice(
+                            _none_if_nan(rec["max_distance_km"]), values["max_distance_km"]
+                        ),
+                    )
+                    if n
+                ],
             )
         )
     problems.extend(_duplicate_refs(planned))
@@ -354,11 +370,7 @@ def _preview_dir() -> Path:
 def store_upload(data: bytes, *, filename: str, user_id: int, organisation_id: int | None) -> str:
     """Keep an uploaded file until the user confirms the preview; returns an opaque token."""
     directory = _preview_dir()
-    now = time.time()
-    for old in directory.glob("*.json"):
-        if now - old.stat().st_mtime > PREVIEW_MAX_AGE_S:
-            old.unlink(missing_ok=True)
-            old.with_suffix(".bin").unlink(missing_ok=True)
+    expire_previews()
     token = secrets.token_urlsafe(24)
     (directory / f"{token}.bin").write_bytes(data)
     meta = {"filename": filename, "user_id": user_id, "organisation_id": organisation_id}
@@ -368,6 +380,26 @@ def store_upload(data: bytes, *, filename: str, user_id: int, organisation_id: i
 
 #: What :func:`store_upload` hands out (``secrets.token_urlsafe``), with room to spare.
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+
+
+def expire_previews(*, now: float | None = None) -> int:
+    """Delete the stored uploads of previews older than an hour; return how many.
+
+    Runs on every new upload and from ``flask listings expire-previews`` (cron), so that
+    an abandoned preview does not keep a firm's file on the server.
+    """
+    directory = _preview_dir()
+    now = time.time() if now is None else now
+    removed = 0
+    for path in list(directory.glob("*.json")) + list(directory.glob("*.bin")):
+        try:
+            age_s = now - path.stat().st_mtime
+        except FileNotFoundError:
+            continue
+        if age_s > PREVIEW_MAX_AGE_S:
+            path.unlink(missing_ok=True)
+            removed += path.suffix == ".json"
+    return removed
 
 
 def load_upload(token: str, *, user_id: int) -> tuple[bytes, str, int | None]:
@@ -382,6 +414,9 @@ def load_upload(token: str, *, user_id: int) -> tuple[bytes, str, int | None]:
     meta_path = directory / f"{token}.json"
     if not meta_path.exists():
         raise PermissionDenied()
+    if time.time() - meta_path.stat().st_mtime > PREVIEW_MAX_AGE_S:
+        discard_upload(token)
+        raise NotFound(_("This import preview has expired (after an hour); upload the file again."))
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
     if meta["user_id"] != user_id:
         raise PermissionDenied()

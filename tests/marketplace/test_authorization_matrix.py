@@ -364,7 +364,10 @@ def test_route_answers_each_caller_as_expected(
                 leaked = [s for s in secrets if s in response.text_read]
                 assert leaked == [], f"{method} {rule_text} shows {role} {leaked}"
         if method != "GET":
+            transfer.discard_upload(world.preview)
             clean_database()
+    if method == "GET" and world is not None:
+        transfer.discard_upload(world.preview)
     expected = dict(zip(ROLES, EXPECTED[method, rule_text], strict=True))
     if os.environ.get("MATRIX_REPORT"):
         with open(os.environ["MATRIX_REPORT"], "a", encoding="utf-8") as report:

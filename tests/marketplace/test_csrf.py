@@ -98,4 +98,4 @@ def test_a_missing_token_answers_json_to_json_clients(
     response = client.post("/login", headers={"Accept": "application/json"})
     assert response.status_code == 400
     assert response.json is not None
-    assert response.json["status"] == 400
+    assert response.json["error"]["code"] == "bad_request"

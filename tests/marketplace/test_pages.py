@@ -79,6 +79,11 @@ def test_the_landing_page_shows_the_region_figures_and_invites_to_register(
         "proposed_matches": "1",
         "agreed_matches": "1",
         "agreed_net_co2e_t_per_year": "12,3",
+        # The agreed match's estimate frozen at agreement; nothing delivered yet.
+        "estimated_net_co2e_t_per_year": "12,3",
+        "realised_mass_t": "0,0",
+        "realised_net_co2e_t": "0,0",
+        "realised_tonne_km": "0",
     }
     assert 'href="/register"' in response.text
     assert 'href="/login"' in response.text
@@ -183,7 +188,7 @@ def test_json_clients_get_errors_as_json(client: FlaskClient) -> None:
     response = client.get("/no/such/page", headers={"Accept": "application/json"})
     assert response.status_code == 404
     assert response.json is not None
-    assert response.json["status"] == 404
+    assert response.json["error"]["code"] == "not_found"
 
 
 def test_a_wrong_method_gets_the_generic_error_page(client: FlaskClient) -> None:

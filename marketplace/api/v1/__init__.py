@@ -7,18 +7,34 @@ A new module of endpoints adds one import line below.
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 
-from marketplace.extensions import csrf
+from marketplace.accounts.throttle import address_key, token_key
+from marketplace.extensions import csrf, limiter
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 
 # The blueprint checks CSRF itself: on session-cookie writes only, not with a bearer token.
 csrf.exempt(bp)
 
+# Token use is rate-limited: API_TOKEN_LIMIT requests per token (per address without
+# one), and API_TOKEN_FAILURE_LIMIT refused tokens (401) per address, then 429 with
+# Retry-After.
+limiter.limit(
+    lambda: str(current_app.config["API_TOKEN_LIMIT"]), key_func=token_key, scope="api-token"
+)(bp)
+limiter.limit(
+    lambda: str(current_app.config["API_TOKEN_FAILURE_LIMIT"]),
+    key_func=address_key,
+    scope="api-token-failure",
+    deduct_when=lambda response: response.status_code == 401,
+)(bp)
+
 from marketplace.api.v1 import auth as _auth  # noqa: E402
+from marketplace.api.v1.common import refuse_nul_in_query  # noqa: E402
 
 bp.before_request(_auth.authenticate)
+bp.before_request(refuse_nul_in_query)
 bp.after_request(_auth.keep_session_untouched)
 
 # The endpoint modules: importing one registers its routes and OpenAPI operations.

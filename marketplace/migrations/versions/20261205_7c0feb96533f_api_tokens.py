@@ -1,7 +1,7 @@
 """api tokens
 
 Revision ID: 7c0feb96533f
-Revises: 5ec0b1d5a7e1
+Revises: 7c1d2e3f4a5b
 Create Date: 2026-12-05 19:56:11.075155
 
 Personal API tokens (issue 10): only a SHA-256 hash of each token is stored.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '7c0feb96533f'
-down_revision = '5ec0b1d5a7e1'
+down_revision = '7c1d2e3f4a5b'
 branch_labels = None
 depends_on = None
 

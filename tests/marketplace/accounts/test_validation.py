@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
-from marketplace.accounts.models import Organisation, User
+from marketplace.accounts.models import Organisation, OutboxMessage, User
 from marketplace.accounts.organisations import register_organisation
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
@@ -92,24 +92,49 @@ def test_every_problem_is_reported_at_once(client: FlaskClient, db_session: Any)
     assert fields_with_errors(response.text) == {"kvk", "postcode", "email", "password", "sbi_code"}
 
 
-def test_a_duplicate_kvk_number_gets_a_friendly_error(client: FlaskClient, db_session: Any) -> None:
+def _outbox() -> list[OutboxMessage]:
+    return list(db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_a_duplicate_kvk_number_answers_like_a_new_registration_and_mails_the_applicant(
+    client: FlaskClient, db_session: Any
+) -> None:
     factories.organisation(kvk="12345678")
     before = counts()
     response = client.post("/register", data=REGISTRATION)
-    assert response.status_code == 422
-    assert fields_with_errors(response.text) == {"kvk"}
+    assert (response.status_code, response.location) == (302, "/login")
     assert counts() == before
+    [mail] = _outbox()
+    assert mail.recipient == "anna@brouwerij-de-klok.nl"
+    assert "12345678" in mail.body
 
 
-def test_an_address_registered_in_another_case_is_a_duplicate(
+def test_an_address_registered_in_another_case_answers_alike_and_mails_its_owner(
     client: FlaskClient, db_session: Any
 ) -> None:
-    factories.user(email="anna@brouwerij-de-klok.nl")
+    owner = factories.user(email="anna@brouwerij-de-klok.nl")
+    db_session.commit()
     before = counts()
     response = client.post("/register", data={**REGISTRATION, "email": "ANNA@Brouwerij-De-Klok.NL"})
-    assert response.status_code == 422
-    assert fields_with_errors(response.text) == {"email"}
+    assert (response.status_code, response.location) == (302, "/login")
     assert counts() == before
+    [mail] = _outbox()
+    assert mail.recipient == owner.email
+    assert "/password/forgot" in mail.body
+
+
+def test_the_answer_is_the_same_for_a_new_and_a_known_address(
+    client: FlaskClient, db_session: Any
+) -> None:
+    new = client.post("/register", data=REGISTRATION, follow_redirects=True)
+    client.post("/logout")
+    again = client.post(
+        "/register", data={**REGISTRATION, "kvk": "87654321"}, follow_redirects=True
+    )
+    assert new.status_code == again.status_code == 200
+    strip = re.compile(r'name="csrf_token"[^>]*>|value="[^"]*"')
+    assert strip.sub("", new.text) == strip.sub("", again.text)
+    assert "Check your e-mail" in new.text or "Controleer je e-mail" in new.text
 
 
 def test_what_was_typed_comes_back_except_the_passwords(

@@ -53,7 +53,13 @@ def test_a_wrong_method_answers_json_405_with_allow(client: FlaskClient) -> None
 def test_ids_beyond_64_bits_and_nul_bytes_are_a_404_not_a_500(
     client: FlaskClient, callers: Callers, path: str
 ) -> None:
-    assert_error(client.get(path, headers=callers.coordinator.headers), 404, "not_found")
+    response = client.get(path, headers=callers.coordinator.headers)
+    assert response.status_code in (400, 404)  # the NUL bytes: the app's guard says 400
+    assert_error(
+        response,
+        response.status_code,
+        "not_found" if response.status_code == 404 else "bad_request",
+    )
 
 
 def test_a_body_that_is_not_json_is_415_and_bad_json_is_422(
@@ -329,3 +335,55 @@ def test_the_docs_page_loads_swagger_ui_from_the_package_without_inline_script(
             assert asset.status_code == 200, src
             assert len(asset.data) > 1000 or src.endswith("api_docs.js")
     assert client.get("/api/v1/docs/assets/../../config.py").status_code == 404
+
+
+def assert_refused_nul(response: Any) -> None:
+    """A NUL byte: the app's request guard answers 400 (the API's own check 422)."""
+    assert response.status_code in (400, 422), response.get_data(as_text=True)[:300]
+    assert_error(
+        response,
+        response.status_code,
+        {400: "bad_request", 422: "invalid_input"}[response.status_code],
+    )
+
+
+@pytest.mark.parametrize(
+    "query", ["organisation=ab%00cd", "q=%00", "listing=%00", "x%00y=1", "status=%00"]
+)
+def test_a_nul_byte_in_the_query_is_a_4xx_on_every_database(
+    client: FlaskClient, callers: Callers, query: str
+) -> None:
+    for path in ("/api/v1/listings", "/api/v1/matches"):
+        assert_refused_nul(client.get(f"{path}?{query}", headers=callers.a.headers))
+    response = client.post(
+        f"/api/v1/listings/import?{query}",
+        data="ref\n",
+        content_type="text/csv",
+        headers=callers.a.headers,
+    )
+    assert_refused_nul(response)
+
+
+def test_a_nul_byte_anywhere_in_a_json_body_is_a_4xx(client: FlaskClient, callers: Callers) -> None:
+    for body in ({"organisation": "a\x00"}, {"accepted_ewc_codes": ["17\x00"]}, {"ti\x00tle": 1}):
+        assert_refused_nul(client.post("/api/v1/listings", json=body, headers=callers.a.headers))
+
+
+def test_refused_tokens_are_rate_limited_per_address(
+    app: Flask, client: FlaskClient, db_session: Any
+) -> None:
+    from marketplace.extensions import limiter
+
+    saved = app.config["API_TOKEN_FAILURE_LIMIT"]
+    app.config["API_TOKEN_FAILURE_LIMIT"] = "10 per 15 minutes"
+    limiter.reset()
+    try:
+        headers = {"Authorization": "Bearer rst_" + "B" * 43}
+        codes = [client.get("/api/v1/matches", headers=headers).status_code for _ in range(11)]
+        assert codes[:10] == [401] * 10
+        response = client.get("/api/v1/matches", headers=headers)
+        assert_error(response, 429, "too_many_requests")
+        assert int(response.headers["Retry-After"]) > 0
+    finally:
+        app.config["API_TOKEN_FAILURE_LIMIT"] = saved
+        limiter.reset()

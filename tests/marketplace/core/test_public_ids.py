@@ -29,7 +29,8 @@ from tests.marketplace.test_migrations import _scratch_postgresql_database
 
 #: A row id in a URL, a query parameter or a data attribute.
 ROW_ID_IN_URL = re.compile(
-    r"(?:/listings/|/matches/|/organisations/|[?&;]organisation=)(\d+)\b|data-[\w-]*id=\"\d+\""
+    r"(?:/listings/|/matches/|/organisations/|[?&;]organisation=)(\d+)(?![\w-])"
+    r"|data-[\w-]*id=\"\d+\""
 )
 
 

@@ -456,7 +456,7 @@ def varied(member: User) -> Organisation:
         material="organics.biomass_fuel",
         quantity=1.234,
         unit="t",
-        max_distance_km=42.5,
+        max_distance_km=45.0,  # stored limits are whole 5 km steps
         current_source="virgin",
         current_source_km=120.0,
         visibility="anonymous",

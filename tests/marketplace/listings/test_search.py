@@ -276,7 +276,7 @@ def test_an_invalid_search_is_a_400_on_the_api(
     login(client, viewer)
     response = client.get("/api/listings", query_string=bad)
     assert response.status_code == 400
-    assert next(iter(bad)) in response.get_json()["fields"]
+    assert next(iter(bad)) in response.get_json()["error"]["fields"]
 
 
 # Pagination --------------------------------------------------------------------------------------
