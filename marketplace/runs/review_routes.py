@@ -12,6 +12,7 @@ from marketplace.core.public_ids import by_public_id
 from marketplace.errors import InvalidInput
 from marketplace.exchanges.models import Match
 from marketplace.exchanges.review import review, review_queue_stmt
+from marketplace.exchanges.services import notify_new_proposals
 from marketplace.extensions import db
 from marketplace.runs.history import compare_proposals, proposals_of, run_history
 from marketplace.runs.models import EngineRun
@@ -58,6 +59,8 @@ def decide(public_id: str) -> Response:
         abort(400)
     try:
         review(current_user, match, decision=form.decision.data, note=form.note.data or "")
+        if match.review == "approved":
+            notify_new_proposals([match])  # the firms hear of it only now
     except InvalidInput as exc:
         db.session.rollback()
         flash(str(exc), "error")

@@ -66,7 +66,9 @@ def test_pending_proposals_are_invisible_to_firms_and_not_announced(
 def test_coordinators_see_the_queue_and_approve_with_a_note(
     client: FlaskClient, pending: Match, region: Region
 ) -> None:
+    brewer = make_user(organisation=region.brewery)
     coordinator = make_user(role="coordinator")
+    db.session.commit()
     login(client, coordinator)
     html = client.get("/matches/review").get_data(as_text=True)
     assert pending.public_id in html
@@ -83,6 +85,8 @@ def test_coordinators_see_the_queue_and_approve_with_a_note(
     )
     assert match.reviewed_at is not None
     assert count(AuditEntry, AuditEntry.action == "match.review.approved") == 1
+    # The firms hear of the proposal only now.
+    assert count(Notification, Notification.user_id == brewer.id) == 1
     assert pending.public_id not in client.get("/matches/review").get_data(as_text=True)
     client.post("/logout")
     login(client, make_user(organisation=region.farm))
@@ -103,6 +107,7 @@ def test_hiding_needs_a_note_and_keeps_the_proposal_from_firms_and_figures(
     db.session.expire_all()
     match = db.session.get(Match, pending.id)
     assert (match.review, match.review_note) == ("hidden", "same firm group")
+    assert count(Notification) == 0
     assert region_report().headline.proposed_exchanges == 0
     client.post("/logout")
     login(client, make_user(organisation=region.brewery))
