@@ -179,3 +179,13 @@ def test_comparing_an_unknown_run_is_404(client: FlaskClient, db_session: Any) -
     login(client, make_user(role="coordinator"))
     assert client.get("/matches/runs/compare?a=999&b=1000").status_code == 404
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Match)) == 0
+
+
+def test_the_public_landing_figures_leave_out_proposals_waiting_for_review(
+    pending: Match,
+) -> None:
+    from marketplace.region.figures import region_figures
+
+    assert region_figures().proposed_matches == 0
+    review(make_user(role="coordinator"), pending, decision="approved")
+    assert region_figures().proposed_matches == 1
