@@ -127,6 +127,8 @@ class Config:
     # told this many days before.
     PROPOSAL_MAX_AGE_DAYS = 60
     PROPOSAL_EXPIRY_WARNING_DAYS = 7
+    # Moderated mode: new proposals of an engine run wait for a coordinator's review.
+    RESTSTROOM_MODERATED_PROPOSALS = False
     # Rate limits (Flask-Limiter): Redis when REDIS_URL is set, else this process's memory.
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
@@ -174,6 +176,14 @@ class Config:
         settings["PROPOSAL_MAX_AGE_DAYS"] = _int(
             env, "RESTSTROOM_PROPOSAL_MAX_AGE_DAYS", cls.PROPOSAL_MAX_AGE_DAYS
         )
+        moderated = env.get("RESTSTROOM_MODERATED_PROPOSALS", "").strip().lower()
+        if moderated:
+            if moderated not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ConfigError(
+                    f"RESTSTROOM_MODERATED_PROPOSALS={moderated!r} is not one of "
+                    "1, true, yes, on, 0, false, no, off"
+                )
+            settings["RESTSTROOM_MODERATED_PROPOSALS"] = moderated in ("1", "true", "yes", "on")
         cls.check(settings, env)
         return settings
 

@@ -19,6 +19,7 @@ MODEL_MODULES = (
     "marketplace.listings.models",
     "marketplace.exchanges.models",
     "marketplace.runs.models",
+    "marketplace.runs.history",
 )
 
 
@@ -37,7 +38,9 @@ def blueprints() -> list[Blueprint]:
     from marketplace.health import bp as health_bp
     from marketplace.i18n import bp as i18n_bp
     from marketplace.listings.routes import bp as listings_bp
+    from marketplace.region.figures_routes import bp as figures_bp
     from marketplace.region.routes import bp as region_bp
+    from marketplace.runs.review_routes import bp as review_bp
     from marketplace.runs.routes import bp as runs_bp
 
     return [
@@ -49,6 +52,8 @@ def blueprints() -> list[Blueprint]:
         api_v1_bp,
         matches_bp,
         runs_bp,
+        review_bp,
+        figures_bp,
         organisations_bp,
         health_bp,
     ]
@@ -63,6 +68,7 @@ def commands() -> list[click.Command]:
     from marketplace.exchanges.commands import matches_cli, notifications_cli
     from marketplace.i18n_commands import i18n_cli
     from marketplace.listings.commands import listings_cli
+    from marketplace.region.commands import region_cli
     from marketplace.runs.commands import flows_cli
 
     return [
@@ -78,4 +84,5 @@ def commands() -> list[click.Command]:
         worker_command,
         backup_command,
         restore_command,
+        region_cli,
     ]

@@ -45,6 +45,7 @@ NAV_ITEMS = (
     ("matches.index", _l("Matches"), "user"),
     ("matches.impact", _l("Impact"), "member"),
     ("region.overview", _l("Region"), "coordinator"),
+    ("figures.dashboard", _l("Figures"), "coordinator"),
     ("organisations.profile", _l("My organisation"), "member"),
 )
 

@@ -35,6 +35,7 @@ __all__ = [
     "CURRENT_ROUTES",
     "CURRENT_SOURCES",
     "DECLINE_REASONS",
+    "FIRM_VISIBLE_REVIEW_STATES",
     "FREQUENCIES",
     "KINDS",
     "LISTING_STATUSES",
@@ -52,6 +53,8 @@ __all__ = [
     "OPEN_STATUSES",
     "PRICE_TERMS",
     "REFUSED_STATUSES",
+    "REVIEW_STATES",
+    "REVIEW_STATE_LABELS",
     "ROLES",
     "RUN_STATUSES",
     "TRANSPORT_MODES",
@@ -288,6 +291,17 @@ RUN_STATUS_LABELS: Final = {
     "failed": _l("failed"),
 }
 
+#: Moderation of a proposal (``Match.review``), apart from its lifecycle status. None:
+#: not moderated. Firms see only unmoderated and approved proposals.
+REVIEW_STATES: Final = ("pending", "approved", "hidden")
+REVIEW_STATE_LABELS: Final = {
+    "pending": _l("awaiting review"),
+    "approved": _l("approved"),
+    "hidden": _l("hidden"),
+}
+#: Review states a firm may see (None, not moderated, too).
+FIRM_VISIBLE_REVIEW_STATES: Final = ("approved",)
+
 # --- accounts ---------------------------------------------------------------------------------
 
 ROLES: Final = ("member", "coordinator", "admin")
@@ -319,6 +333,7 @@ VOCABULARIES: Final[Mapping[str, tuple[tuple[str, ...], Mapping[str, Any]]]] = {
     "match_event": (MATCH_EVENTS, MATCH_EVENT_LABELS),
     "notification_kind": (NOTIFICATION_KINDS, NOTIFICATION_KIND_LABELS),
     "run_status": (RUN_STATUSES, RUN_STATUS_LABELS),
+    "review_state": (REVIEW_STATES, REVIEW_STATE_LABELS),
     "role": (ROLES, ROLE_LABELS),
 }
 

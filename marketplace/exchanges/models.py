@@ -16,6 +16,7 @@ from marketplace.core.vocabulary import (
     MATCH_SIDES,
     MATCH_STATUSES,
     NOTIFICATION_KINDS,
+    REVIEW_STATES,
     TRANSPORT_MODES,
 )
 from marketplace.extensions import db
@@ -31,6 +32,10 @@ class Match(PublicIdMixin, TimestampMixin, db.Model):
     __table_args__ = (
         enum_check("status", MATCH_STATUSES),
         enum_check("transport_mode", TRANSPORT_MODES),
+        sa.CheckConstraint(
+            "review IS NULL OR review IN (" + ", ".join(f"'{v}'" for v in REVIEW_STATES) + ")",
+            name="review_allowed",
+        ),
         sa.CheckConstraint("quantity_per_year > 0", name="quantity_positive"),
         sa.Index("ix_match_status", "status"),
         sa.CheckConstraint(
@@ -87,6 +92,12 @@ class Match(PublicIdMixin, TimestampMixin, db.Model):
     decline_reason: Mapped[str | None] = mapped_column(sa.String(12))
     #: Why it was declined or withdrawn, in the firm's or coordinator's words.
     closing_note: Mapped[str | None] = mapped_column(sa.Text)
+    #: Moderation, separate from the lifecycle status (None: not moderated, visible):
+    #: ``pending`` waits for a coordinator, ``approved`` is shown, ``hidden`` never is.
+    review: Mapped[str | None] = mapped_column(sa.String(8), index=True)
+    review_note: Mapped[str | None] = mapped_column(sa.Text)
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
     offer: Mapped[Listing] = relationship(foreign_keys=[offer_id])
     need: Mapped[Listing] = relationship(foreign_keys=[need_id])

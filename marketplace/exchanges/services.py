@@ -49,6 +49,7 @@ from marketplace.exchanges.impact import CO2_TERMS, delivered_in_match_unit, rea
 from marketplace.exchanges.locking import lock_exchange, lock_listings, lock_matches
 from marketplace.exchanges.models import Delivery, Match, MatchEvent, Message, Notification
 from marketplace.exchanges.notifications import notify
+from marketplace.exchanges.review import firm_visible_clause, visible_to_firms
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
 from marketplace.listings.services import listing_withdrawn
@@ -143,7 +144,9 @@ def member_sides(user: Any, match: Match) -> set[str]:
 
 
 def can_see_match(user: Any, match: Match) -> bool:
-    return bool(sides_of(user, match))
+    if not sides_of(user, match):
+        return False
+    return bool(getattr(user, "is_coordinator", False)) or visible_to_firms(match)
 
 
 def _acting_sides(user: Any, match: Match, side: str | None, *, joint: bool) -> set[str]:
@@ -958,6 +961,7 @@ def visible_matches_stmt(user: Any, *, group: str = "all") -> sa.Select[Any]:
             sa.select(Match.id).where(Match.need_id.in_(own)),
         )
         stmt = stmt.where(Match.id.in_(mine))
+        stmt = stmt.where(firm_visible_clause())
     if group in MATCH_STATUS_GROUPS:
         stmt = stmt.where(Match.status.in_(MATCH_STATUS_GROUPS[group]))
     # Sorted on the figure as shown (whole tonnes), never on the hidden exact one.

@@ -17,6 +17,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.core.reference import Municipality
 from marketplace.core.vocabulary import KINDS, LISTING_STATUSES, MATCH_STATUSES
 from marketplace.exchanges.models import Match
+from marketplace.exchanges.review import firm_visible_clause
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
 from marketplace.region.figures import RegionFigures, region_figures
@@ -92,7 +93,8 @@ def member_dashboard(organisation: Organisation) -> MemberDashboard:
             sa.or_(
                 offer.organisation_id == organisation.id,
                 need.organisation_id == organisation.id,
-            )
+            ),
+            firm_visible_clause(),
         )
         .group_by(Match.status)
     ).all()

@@ -11,6 +11,7 @@ from marketplace.core.reference import Municipality
 from marketplace.core.vocabulary import AGREED_STATUSES
 from marketplace.exchanges.impact import ExchangeTotals, exchange_totals
 from marketplace.exchanges.models import Match
+from marketplace.exchanges.review import firm_visible_clause
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
 
@@ -39,7 +40,9 @@ def region_figures() -> RegionFigures:
     match_rows = db.session.execute(
         sa.select(
             Match.status, sa.func.count(), sa.func.coalesce(sa.func.sum(Match.net_co2e_kg), 0.0)
-        ).group_by(Match.status)
+        )
+        .where(firm_visible_clause())  # proposals waiting for review or hidden are not public
+        .group_by(Match.status)
     ).all()
     by_status = {status: (count, co2) for status, count, co2 in match_rows}
     agreed = [by_status.get(s, (0, 0.0)) for s in AGREED_STATUSES]

@@ -37,6 +37,7 @@ from marketplace.core.vocabulary import COMMITTED_STATUSES, OPEN_STATUSES, TRANS
 from marketplace.errors import InvalidInput, MarketplaceError
 from marketplace.exchanges.locking import lock_listings, lock_matches
 from marketplace.exchanges.models import Match
+from marketplace.exchanges.review import moderate_new_proposals
 from marketplace.exchanges.services import (
     capacity_per_year,
     committed_flow,
@@ -47,6 +48,7 @@ from marketplace.exchanges.services import (
 )
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
+from marketplace.runs.history import record_snapshot
 from marketplace.runs.models import EngineRun
 
 logger = logging.getLogger(__name__)
@@ -304,6 +306,7 @@ def execute_run(run: EngineRun, params: Params, *, progress: Progress | None = N
             run.timings_s = {k: round(float(v), 4) for k, v in proposals.timings_s.items()}
         counts.update(stored)
         run.counts = counts
+        record_snapshot(run)
         run.status = "succeeded"
     except _RunAbandoned:
         db.session.rollback()
@@ -455,7 +458,7 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
             match.pending_terms = None
             superseded += 1
     db.session.flush()
-    notify_new_proposals(new_matches)
+    notify_new_proposals(moderate_new_proposals(new_matches))
     return {
         "created": created,
         "updated": updated,

@@ -123,8 +123,20 @@ expect("GET", "/matches/runs/<int:run_id>.json", 302, 403, 403, 200, 200)
 expect("GET", "/dashboard", 302, 200, 200, 200, 200)
 expect("GET", "/region/", 302, 403, 403, 200, 200)
 expect("GET", "/region/exchanges.json", 302, 403, 403, 200, 200)
+# --- regional figures, exports, report, run history and review queue (coordinators)
+expect("GET", "/region/figures", 302, 403, 403, 200, 200)
+expect("GET", "/region/figures/<key>.csv", 302, 403, 403, 200, 200)
+expect("GET", "/region/figures/report.xlsx", 302, 403, 403, 200, 200)
+expect("GET", "/region/report", 302, 403, 403, 200, 200)
+expect("GET", "/region/export/listings.geojson", 302, 200, 200, 200, 200)
+expect("GET", "/region/export/exchanges.geojson", 302, 403, 403, 200, 200)
+expect("GET", "/matches/runs/history", 302, 403, 403, 200, 200)
+expect("GET", "/matches/runs/compare", 302, 403, 403, 404, 404)  # no runs named
+expect("GET", "/matches/review", 302, 403, 403, 200, 200)
+expect("POST", "/matches/review/<pid:public_id>", 302, 403, 403, 400, 400)  # no decision
 # --- API v1 (bearer tokens; A's draft listing, A's exchange with C)
 expect("GET", "/api/v1/openapi.json", 200, 200, 200, 200, 200)
+expect("GET", "/api/v1/stats", 401, 403, 403, 200, 200)
 expect("GET", "/api/v1/docs", 200, 200, 200, 200, 200)
 expect("GET", "/api/v1/docs/assets/<path:name>", 200, 200, 200, 200, 200)
 expect("GET", "/api/v1/listings", 200, 200, 200, 200, 200)
@@ -250,6 +262,8 @@ def url_for_rule(rule: Any, world: World) -> str:
             values[name] = world.organisation.id
         elif name == "token":
             values[name] = "not-a-reset-token"
+        elif name == "key":
+            values[name] = "municipalities"
         elif name == "fmt":
             values[name] = "csv"
         elif name == "filename":
@@ -306,7 +320,8 @@ def call(client: FlaskClient, world: World, role: str, method: str, rule: Any) -
         else:
             kwargs["data"] = {}
     response = client.open(path, method=method, **kwargs)
-    response.text_read = response.get_data(as_text=True)  # type: ignore[attr-defined]
+    # Binary answers (the XLSX workbook) are read leniently; the secrets are ASCII.
+    response.text_read = response.get_data().decode("utf-8", "replace")  # type: ignore[attr-defined]
     response.close()
     return response
 

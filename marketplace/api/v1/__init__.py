@@ -38,4 +38,4 @@ bp.before_request(refuse_nul_in_query)
 bp.after_request(_auth.keep_session_untouched)
 
 # The endpoint modules: importing one registers its routes and OpenAPI operations.
-from marketplace.api.v1 import docs, listings, matches, runs  # noqa: E402, F401
+from marketplace.api.v1 import docs, listings, matches, runs, stats  # noqa: E402, F401
