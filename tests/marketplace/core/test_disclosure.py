@@ -247,5 +247,5 @@ def test_an_agreement_reveals_the_firms_name_and_nothing_else(world: World) -> N
     agreed = disclose_listing(world.offer, world.member_b, agreed=True)
     assert (hidden.organisation_name, agreed.organisation_name) == (None, A_NAME)
     assert agreed.revealed is False
-    assert (agreed.postcode, agreed.ref, agreed.organisation_id) == (None, None, None)
+    assert (agreed.postcode, agreed.ref, agreed.organisation_public_id) == (None, None, None)
     assert (agreed.map_lon, agreed.map_lat) == (hidden.map_lon, hidden.map_lat)
