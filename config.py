@@ -89,6 +89,10 @@ class Config:
     IMPORT_MAX_ROWS = 10_000
     MAX_CONTENT_LENGTH = 6_000_000
     LISTINGS_PER_PAGE = 25
+    # Exchanges: open proposals older than this expire (``flask matches expire``); firms are
+    # told this many days before.
+    PROPOSAL_MAX_AGE_DAYS = 60
+    PROPOSAL_EXPIRY_WARNING_DAYS = 7
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -117,6 +121,9 @@ class Config:
         )
         settings["IMPORT_MAX_ROWS"] = _int(env, "RESTSTROOM_IMPORT_MAX_ROWS", cls.IMPORT_MAX_ROWS)
         settings["MAX_CONTENT_LENGTH"] = settings["IMPORT_MAX_BYTES"] + 1_000_000
+        settings["PROPOSAL_MAX_AGE_DAYS"] = _int(
+            env, "RESTSTROOM_PROPOSAL_MAX_AGE_DAYS", cls.PROPOSAL_MAX_AGE_DAYS
+        )
         cls.check(settings, env)
         return settings
 

@@ -92,6 +92,10 @@ def _sqlite_foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from marketplace.blueprints import blueprints
+    from marketplace.core.public_ids import PublicIdConverter
+
+    # ``<pid:public_id>``: routes name objects by their opaque public id, never the row id.
+    app.url_map.converters["pid"] = PublicIdConverter
 
     for blueprint in blueprints():
         app.register_blueprint(blueprint)

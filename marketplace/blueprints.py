@@ -32,6 +32,7 @@ def blueprints() -> list[Blueprint]:
     from marketplace.accounts.organisation_routes import bp as organisations_bp
     from marketplace.accounts.routes import bp as auth_bp
     from marketplace.api.routes import bp as api_bp
+    from marketplace.api.v1 import bp as api_v1_bp
     from marketplace.exchanges.routes import bp as matches_bp
     from marketplace.i18n import bp as i18n_bp
     from marketplace.listings.routes import bp as listings_bp
@@ -44,6 +45,7 @@ def blueprints() -> list[Blueprint]:
         auth_bp,
         listings_bp,
         api_bp,
+        api_v1_bp,
         matches_bp,
         runs_bp,
         organisations_bp,
@@ -51,11 +53,22 @@ def blueprints() -> list[Blueprint]:
 
 
 def commands() -> list[click.Command]:
-    from marketplace.accounts.commands import users_cli
+    from marketplace.accounts.commands import tokens_cli, users_cli
     from marketplace.core.commands import reference_cli
     from marketplace.demo.commands import demo_cli
+    from marketplace.exchanges.commands import matches_cli, notifications_cli
     from marketplace.i18n_commands import i18n_cli
     from marketplace.listings.commands import listings_cli
     from marketplace.runs.commands import flows_cli
 
-    return [reference_cli, users_cli, demo_cli, listings_cli, flows_cli, i18n_cli]
+    return [
+        reference_cli,
+        users_cli,
+        tokens_cli,
+        demo_cli,
+        listings_cli,
+        flows_cli,
+        matches_cli,
+        notifications_cli,
+        i18n_cli,
+    ]

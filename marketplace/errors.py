@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import uuid
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
@@ -31,6 +33,13 @@ class InvalidInput(MarketplaceError):
         self.errors = errors or {}
 
 
+class Conflict(InvalidInput):
+    """The object changed since the user saw it (another user acted first): HTTP 409.
+
+    A subclass of :class:`InvalidInput`, so that pages show it like any refused input.
+    """
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -41,9 +50,61 @@ def wants_json() -> bool:
     )
 
 
+#: The ``code`` of a JSON error for each HTTP status.
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    500: "internal_error",
+}
+
+#: A request id a client may send (``X-Request-Id``) is kept only when it looks like one.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}", re.ASCII)
+
+
+def request_id() -> str:
+    """The id of the current request: the client's ``X-Request-Id`` if sane, else a new one.
+
+    The same id goes into the log line of a failure and the ``X-Request-Id`` header of
+    its answer, so that a user's report can be found in the log.
+    """
+    if "request_id" not in g:
+        given = request.headers.get("X-Request-Id", "")
+        g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    return str(g.request_id)
+
+
+def json_error(
+    status: int,
+    message: str,
+    *,
+    fields: dict[str, list[str]] | None = None,
+    code: str | None = None,
+) -> Any:
+    """The JSON answer of every error: ``{"error": {"code", "message", "fields"}}``."""
+    body = {
+        "error": {
+            "code": code or ERROR_CODES.get(status, "error"),
+            "message": message,
+            "fields": {name: [str(m) for m in msgs] for name, msgs in (fields or {}).items()},
+        }
+    }
+    response = jsonify(body)
+    response.status_code = status
+    response.headers["X-Request-Id"] = request_id()
+    return response
+
+
 def _error_response(status: int, message: str, **extra: Any) -> Any:
     if wants_json():
-        return jsonify({"error": message, "status": status, **extra}), status
+        return json_error(status, message, **extra)
     template = (
         f"errors/{status}.html" if status in (400, 403, 404, 413, 500) else "errors/generic.html"
     )
@@ -55,9 +116,23 @@ def register(app: Flask) -> None:
     def _permission_denied(exc: PermissionDenied) -> Any:
         return _error_response(403, str(exc) or _("You do not have access to this page."))
 
+    @app.errorhandler(Conflict)
+    def _conflict(exc: Conflict) -> Any:
+        db.session.rollback()
+        return _error_response(409, str(exc), fields=exc.errors)
+
     @app.errorhandler(NotFound)
     def _not_found(exc: NotFound) -> Any:
         return _error_response(404, str(exc) or _("This page does not exist."))
+
+    @app.errorhandler(InvalidInput)
+    def _invalid_input(exc: InvalidInput) -> Any:
+        # Pages catch their form's errors themselves; this is the JSON edge (and a 400
+        # page for anything that slipped through, never a 500).
+        db.session.rollback()
+        if wants_json():
+            return json_error(422, str(exc), fields=exc.errors)
+        return _error_response(400, str(exc))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Any:
@@ -68,14 +143,26 @@ def register(app: Flask) -> None:
             404: _("This page does not exist."),
             405: _("This action is not allowed here."),
             413: _("The file is too large."),
+            415: _("This type of content is not accepted here."),
+            429: _("Too many requests; please wait a moment."),
         }
         status = exc.code or 500
-        return _error_response(status, messages.get(status, exc.description or ""))
+        response = _error_response(status, messages.get(status, exc.description or ""))
+        if wants_json():
+            # Keep the headers the exception carries (Allow on 405, Retry-After on 429).
+            for name, value in exc.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def _server_error(exc: Exception) -> Any:
         db.session.rollback()
-        app.logger.exception("unhandled error: %s", exc)
+        app.logger.exception("unhandled error (request id %s): %s", request_id(), exc)
         if app.config.get("TESTING") and app.config.get("PROPAGATE_TEST_ERRORS", True):
             raise exc
-        return _error_response(500, _("Something went wrong on our side. Please try again."))
+        response = _error_response(500, _("Something went wrong on our side. Please try again."))
+        if not wants_json():
+            response = app.make_response(response)
+            response.headers["X-Request-Id"] = request_id()
+        return response

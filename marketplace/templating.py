@@ -43,6 +43,7 @@ NAV_ITEMS = (
     ("listings.browse", _l("Market"), "all"),
     ("listings.mine", _l("My listings"), "member"),
     ("matches.index", _l("Matches"), "user"),
+    ("matches.impact", _l("Impact"), "member"),
     ("region.overview", _l("Region"), "coordinator"),
     ("organisations.profile", _l("My organisation"), "member"),
 )

@@ -1,4 +1,4 @@
-"""``flask users``: create and list accounts from the command line.
+"""``flask users`` and ``flask tokens``: accounts and API tokens from the command line.
 
 The commands call the same services as the web pages and commit once. Messages are
 in English (operators' language), whatever the interface default.
@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
-from marketplace.accounts.models import User
+from marketplace.accounts.models import ApiToken, User
 from marketplace.accounts.organisations import find_organisation
-from marketplace.accounts.services import create_user
+from marketplace.accounts.services import create_user, find_user_by_email
+from marketplace.accounts.tokens import create_token, find_token, revoke_token
 from marketplace.core.vocabulary import ROLES
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
@@ -116,3 +117,72 @@ def users_list() -> None:
             "  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         )
     click.echo(f"{len(rows)} user(s)")
+
+
+tokens_cli = AppGroup("tokens", help="Personal API tokens: create, list and revoke.")
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What the token is for, e.g. 'ERP koppeling'.")
+def tokens_create(email: str, name: str) -> None:
+    """Create an API token for EMAIL; the token is printed once, alone on the last line."""
+    with force_locale("en"):
+        user = find_user_by_email(email)
+        if user is None:
+            raise click.ClickException(f"no account with e-mail address {email!r}")
+        try:
+            row, token = create_token(user, name=name)
+        except InvalidInput as exc:
+            db.session.rollback()
+            raise _fail(exc) from None
+        db.session.commit()
+        click.echo(f"created token {row.id} {row.name!r} ({row.prefix}...) for {user.email}")
+        click.echo("Store it now: it is not shown again.")
+        click.echo(token)
+
+
+@tokens_cli.command("list")
+@click.option("--user", "email", metavar="EMAIL", help="Only this account's tokens.")
+def tokens_list(email: str | None) -> None:
+    """List the live tokens: id, name, prefix, account, created, last used."""
+    stmt = (
+        sa.select(ApiToken)
+        .join(ApiToken.user)
+        .where(ApiToken.revoked_at.is_(None))
+        .order_by(User.email, ApiToken.id)
+    )
+    if email:
+        stmt = stmt.where(User.email == User.normalise_email(email))
+    rows = db.session.scalars(stmt).all()
+    for row in rows:
+        used = row.last_used_at.strftime("%Y-%m-%d %H:%M") if row.last_used_at else "never"
+        click.echo(
+            f"{row.id}  {row.name!r}  {row.prefix}...  {row.user.email}  "
+            f"created {row.created_at:%Y-%m-%d}  last used {used}"
+        )
+    click.echo(f"{len(rows)} token(s)")
+
+
+@tokens_cli.command("revoke")
+@click.argument("key")
+@click.option(
+    "--user", "email", metavar="EMAIL", help="The account whose token KEY (id or name) is."
+)
+def tokens_revoke(key: str, email: str | None) -> None:
+    """Revoke the token KEY: its id, or its name together with --user EMAIL."""
+    with force_locale("en"):
+        user = None
+        if email:
+            user = find_user_by_email(email)
+            if user is None:
+                raise click.ClickException(f"no account with e-mail address {email!r}")
+        try:
+            row = find_token(user, key)
+        except NotFound as exc:
+            raise click.ClickException(
+                str(exc) if user else f"{exc} (to revoke by name, add --user EMAIL)"
+            ) from None
+        revoke_token(row)
+        db.session.commit()
+        click.echo(f"revoked token {row.id} {row.name!r} of {row.user.email}")

@@ -177,3 +177,15 @@ class ForgotPasswordForm(FlaskForm):
 
 class ResetPasswordForm(_NewPasswordMixin, FlaskForm):
     pass
+
+
+class ApiTokenForm(FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[InputRequired(), Length(max=80)],
+        description=_l("What the token is for, e.g. the system that will use it."),
+    )
+
+
+class RevokeTokenForm(FlaskForm):
+    """A revoke button: the CSRF token only."""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from marketplace.core.models import TimestampMixin, enum_check, utcnow
+from marketplace.core.public_ids import PublicIdMixin
 from marketplace.core.vocabulary import LOCALES, ROLES
 from marketplace.extensions import db
 
@@ -78,7 +79,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
-class Organisation(TimestampMixin, db.Model):
+class Organisation(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "organisation"
     __table_args__ = (sa.CheckConstraint("length(kvk) = 8", name="kvk_length"),)
 
@@ -119,3 +120,34 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class ApiToken(db.Model):
+    """A personal API token: acts with its user's role and organisation until revoked.
+
+    Only a SHA-256 hash of the token is stored (the token is shown once, when created);
+    ``prefix`` (the token's first characters, no secret) finds the row without a scan
+    and tells the user which token is which.
+    """
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(80))
+    prefix: Mapped[str] = mapped_column(sa.String(16), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def __repr__(self) -> str:
+        return f"<ApiToken {self.id} {self.prefix} user={self.user_id}>"

@@ -38,11 +38,11 @@ def index() -> str:
     return render_template("accounts/organisations/index.html", rows=service.all_organisations())
 
 
-@bp.get("/organisations/<int:organisation_id>")
+@bp.get("/organisations/<pid:public_id>")
 @login_required
-def view(organisation_id: int) -> str:
+def view(public_id: str) -> str:
     """Show an organisation's profile and members."""
-    return _render_profile(service.organisation_for(current_user, organisation_id))
+    return _render_profile(service.organisation_for(current_user, public_id))
 
 
 def _render_profile(organisation: Organisation) -> str:
@@ -56,11 +56,11 @@ def _render_profile(organisation: Organisation) -> str:
     )
 
 
-@bp.route("/organisations/<int:organisation_id>/edit", methods=["GET", "POST"])
+@bp.route("/organisations/<pid:public_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(organisation_id: int) -> Any:
+def edit(public_id: str) -> Any:
     """Edit an organisation's profile; a coordinator's edit is audited."""
-    organisation = service.organisation_for(current_user, organisation_id)
+    organisation = service.organisation_for(current_user, public_id)
     service.ensure_can_edit(current_user, organisation)
     form = OrganisationForm(obj=organisation)
     if form.validate_on_submit():
@@ -80,5 +80,5 @@ def edit(organisation_id: int) -> Any:
                 )
             else:
                 flash(_("Nothing was changed."), "info")
-            return redirect(url_for("organisations.view", organisation_id=organisation.id))
+            return redirect(url_for("organisations.view", public_id=organisation.public_id))
     return render_form("accounts/organisations/edit.html", form, organisation=organisation)

@@ -24,6 +24,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.accounts.services import Errors, add_error, add_user, user_problems
 from marketplace.core.audit import audit_on_behalf
 from marketplace.core.permissions import can_manage_organisation
+from marketplace.core.public_ids import by_public_id
 from marketplace.core.reference_data import sbi_choices
 from marketplace.errors import InvalidInput, NotFound, PermissionDenied
 from marketplace.extensions import db
@@ -280,16 +281,22 @@ def ensure_can_edit(user: User, organisation: Organisation) -> None:
         raise PermissionDenied(_("Only members of this organisation may change it."))
 
 
-def get_organisation(organisation_id: int) -> Organisation:
-    organisation = db.session.get(Organisation, organisation_id)
+def get_organisation(key: int | str) -> Organisation:
+    """The organisation with database id ``key`` (int, server side) or public id (str)."""
+    organisation = (
+        by_public_id(Organisation, key)
+        if isinstance(key, str)
+        else db.session.get(Organisation, key)
+    )
     if organisation is None:
         raise NotFound(_("This organisation does not exist."))
     return organisation
 
 
-def organisation_for(user: User, organisation_id: int) -> Organisation:
-    """Load an organisation ``user`` may see; raise NotFound or PermissionDenied."""
-    organisation = get_organisation(organisation_id)
+def organisation_for(user: User, key: int | str) -> Organisation:
+    """Load an organisation ``user`` may see (``key``: its id or, from a URL, its public
+    id); raise NotFound or PermissionDenied."""
+    organisation = get_organisation(key)
     if not can_view(user, organisation):
         raise PermissionDenied(_("You may only see your own organisation."))
     return organisation

@@ -12,18 +12,21 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from marketplace.accounts import services as accounts
+from marketplace.accounts import tokens
 from marketplace.accounts.forms import (
+    ApiTokenForm,
     ChangePasswordForm,
     ForgotPasswordForm,
     LoginForm,
     RegistrationForm,
     ResetPasswordForm,
+    RevokeTokenForm,
     apply_service_errors,
 )
 from marketplace.accounts.models import Organisation
 from marketplace.accounts.organisations import register_organisation
 from marketplace.core.urls import safe_next
-from marketplace.errors import InvalidInput
+from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
 
 bp = Blueprint("auth", __name__)
@@ -195,3 +198,58 @@ def reset_password(token: str) -> Any:
     body, status = render_form("accounts/reset_password.html", form, token=token)
     # The token is in the URL: do not hand it to other sites in a Referer header.
     return body, status, {"Referrer-Policy": "no-referrer"}
+
+
+# --- the account page: API tokens ----------------------------------------------------------
+
+
+def _account_page(form: ApiTokenForm, *, new_token: str | None = None) -> tuple[str, int]:
+    body, status = render_form(
+        "accounts/account.html",
+        form,
+        api_tokens=tokens.live_tokens(current_user),
+        revoke_form=RevokeTokenForm(),
+        new_token=new_token,
+    )
+    if new_token is not None:
+        status = 201
+    # A page that shows a secret once is not kept by the browser or a proxy.
+    return body, status, {"Cache-Control": "no-store"}  # type: ignore[return-value]
+
+
+@bp.get("/account")
+@login_required
+def account() -> Any:
+    """Your account: password, and the personal API tokens of your systems."""
+    return _account_page(ApiTokenForm(formdata=None))
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_api_token() -> Any:
+    """Create a named API token and show it once."""
+    form = ApiTokenForm()
+    if form.validate_on_submit():
+        try:
+            _row, token = tokens.create_token(current_user, name=form.name.data or "")
+        except InvalidInput as exc:
+            apply_service_errors(form, exc)
+        else:
+            db.session.commit()
+            return _account_page(ApiTokenForm(formdata=None), new_token=token)
+    return _account_page(form)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_api_token(token_id: int) -> Response:
+    """Revoke one of your API tokens: it stops working at once."""
+    if not RevokeTokenForm().validate_on_submit():
+        return redirect(url_for("auth.account"))
+    row = tokens.find_token(current_user, token_id) if token_id < 2**31 else None
+    if row is None:
+        raise NotFound()
+    tokens.revoke_token(row)
+    db.session.commit()
+    flash(_("The token %(name)s is revoked.", name=row.name), "success")
+    return redirect(url_for("auth.account"))

@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.core.reference_data import search_waste_codes
+from marketplace.errors import json_error
 from marketplace.listings.forms import search_filters, search_form
 from marketplace.listings.search import feature_collection, search_listings
 from marketplace.region.services import region_outline
@@ -28,7 +29,8 @@ def ewc_lookup() -> tuple[Response, int] | Response:
     """Search the European List of Waste for the searchable EWC picker."""
     q = request.args.get("q", "").strip()
     if len(q) > 100:
-        return jsonify({"error": _("The search text is too long (at most 100 characters).")}), 400
+        message = _("The search text is too long (at most 100 characters).")
+        return json_error(400, message, fields={"q": [message]})
     return jsonify({"query": q, "results": search_waste_codes(q, _lang())})
 
 
@@ -37,7 +39,7 @@ def listings_geojson() -> tuple[Response, int] | Response:
     """Active listings matching the search, as GeoJSON for the map (anonymity respected)."""
     form = search_form(request.args, _lang())
     if not form.validate():
-        return jsonify({"error": _("Invalid search."), "fields": form.errors}), 400
+        return json_error(400, _("Invalid search."), fields=form.errors)
     filters = search_filters(form, per_page=MAP_LISTINGS_LIMIT)
     return jsonify(feature_collection(search_listings(current_user, filters, _lang())))
 

@@ -163,7 +163,8 @@ class ListingDisclosure:
     manages: bool
     #: The firm and the exact site are shown (public listing, or managed).
     revealed: bool
-    organisation_id: int | None
+    #: The firm's public id (never its database id) and name, when revealed.
+    organisation_public_id: str | None
     organisation_name: str | None
     postcode: str | None
     #: The firm's own reference: only for whoever manages the firm.
@@ -194,7 +195,7 @@ def disclose_listing(listing: Any, viewer: Any) -> ListingDisclosure:
     return ListingDisclosure(
         manages=manages,
         revealed=revealed,
-        organisation_id=listing.organisation_id if revealed else None,
+        organisation_public_id=listing.organisation.public_id if revealed else None,
         organisation_name=listing.organisation.name if revealed else None,
         postcode=listing.postcode if revealed else None,
         ref=listing.ref if manages else None,
@@ -216,7 +217,7 @@ def export_identity(listing: Any, viewer: Any | None) -> dict[str, Any]:
     if not revealed:
         return {"ref": "", "organisation": "", "postcode": None, "lat": None, "lon": None}
     return {
-        "ref": listing.ref or f"L{listing.id}",
+        "ref": listing.ref or listing.public_id,
         "organisation": listing.organisation.name,
         "postcode": listing.postcode,
         "lat": listing.lat,
@@ -295,3 +296,50 @@ def neutral_reason(text: str, *, offer_key: Any, need_key: Any, lang: str) -> st
     for old, new in pairs:
         text = text.replace(old, new, 1)
     return text
+
+
+@dataclass(frozen=True)
+class ContactDisclosure:
+    """How to reach the firm on one side of a match: shown to the other firm once agreed."""
+
+    organisation_name: str
+    contact_name: str | None
+    email: str | None
+
+
+def disclose_contact(
+    match: Any, *, organisation: Any, contact: Any | None, viewer: Any
+) -> ContactDisclosure | None:
+    """The firm ``organisation`` of ``match`` and its ``contact`` person, as ``viewer`` may
+    see them: after agreement to the firms of the match (and coordinators), never before.
+
+    Before agreement an anonymous firm stays anonymous, and even a public firm's contact
+    person and e-mail are withheld: a proposal is not yet a reason to contact each other.
+    """
+    if not counterpart_revealed(match.status) and not viewer_manages(viewer, organisation):
+        return None
+    return ContactDisclosure(
+        organisation_name=organisation.name,
+        contact_name=contact.name if contact is not None else None,
+        email=contact.email if contact is not None else None,
+    )
+
+
+def viewer_manages(viewer: Any, organisation: Any) -> bool:
+    """The viewer is a member of ``organisation`` or a coordinator."""
+    return can_manage_organisation(viewer, organisation.id)
+
+
+def actor_name(actor: Any | None, *, match: Any, viewer: Any) -> str | None:
+    """The name of whoever acted on a match, as ``viewer`` may see it in its history.
+
+    A firm's member is named to the other firm only once both agreed (the name could
+    give an anonymous firm away); coordinators and the engine (``None``) act openly.
+    """
+    if actor is None:
+        return None
+    if actor.organisation_id is None or counterpart_revealed(match.status):
+        return str(actor.name)
+    if can_manage_organisation(viewer, actor.organisation_id):
+        return str(actor.name)
+    return None

@@ -33,6 +33,7 @@ __all__ = [
     "COMMITTED_STATUSES",
     "CURRENT_ROUTES",
     "CURRENT_SOURCES",
+    "DECLINE_REASONS",
     "FREQUENCIES",
     "KINDS",
     "LISTING_STATUSES",
@@ -40,13 +41,16 @@ __all__ = [
     "LIVE_STATUSES",
     "LOCALES",
     "MARKET_LISTING_STATUSES",
+    "MATCH_EVENTS",
     "MATCH_FILTERS",
     "MATCH_SIDES",
     "MATCH_STATUSES",
     "MATCH_STATUS_GROUPS",
     "MATCH_TRANSITIONS",
+    "NOTIFICATION_KINDS",
     "OPEN_STATUSES",
     "PRICE_TERMS",
+    "REFUSED_STATUSES",
     "ROLES",
     "RUN_STATUSES",
     "UNITS",
@@ -126,30 +130,48 @@ def status_action_label(current: str, target: str) -> str:
 
 # --- matches ----------------------------------------------------------------------------------
 
-#: ``proposed`` is open (the engine may replace it); ``agreed``/``active`` are commitments the
-#: engine never touches, ``completed`` is a commitment fulfilled; ``declined``/``superseded``
-#: are closed.
-MATCH_STATUSES: Final = ("proposed", "agreed", "active", "completed", "declined", "superseded")
-OPEN_STATUSES: Final = ("proposed",)
+#: ``proposed`` and ``accepted`` (by one side) are open: the engine may replace them, the firms
+#: may change their terms; ``agreed``/``active`` are commitments the engine never touches,
+#: ``completed`` is a commitment fulfilled; ``declined``, ``withdrawn``, ``expired`` and
+#: ``superseded`` are closed.
+MATCH_STATUSES: Final = (
+    "proposed",
+    "accepted",
+    "agreed",
+    "active",
+    "completed",
+    "declined",
+    "withdrawn",
+    "expired",
+    "superseded",
+)
+OPEN_STATUSES: Final = ("proposed", "accepted")
 COMMITTED_STATUSES: Final = ("agreed", "active")
 #: Both firms agreed: the exchange is committed or done, and the firms know each other.
 AGREED_STATUSES: Final = (*COMMITTED_STATUSES, "completed")
-CLOSED_STATUSES: Final = ("declined", "superseded")
+CLOSED_STATUSES: Final = ("declined", "withdrawn", "expired", "superseded")
 #: Open or committed: the exchanges the region's figures and map count.
 LIVE_STATUSES: Final = (*OPEN_STATUSES, *COMMITTED_STATUSES)
+#: Pairs the engine does not propose again for a while (a firm or a coordinator said no).
+REFUSED_STATUSES: Final = ("declined", "withdrawn")
 #: The groups the match list filters by.
 MATCH_STATUS_GROUPS: Final[Mapping[str, tuple[str, ...]]] = {
     "open": OPEN_STATUSES,
     "agreed": AGREED_STATUSES,
     "closed": CLOSED_STATUSES,
 }
-#: Status changes of a match: from -> allowed targets (the engine supersedes open ones).
+#: Status changes of a match: from -> allowed targets. The exchanges service checks every
+#: change against this table (``accepted`` goes back to ``proposed`` when a firm proposes
+#: new terms or the engine changes the quantity).
 MATCH_TRANSITIONS: Final[Mapping[str, tuple[str, ...]]] = {
-    "proposed": ("agreed", "declined", "superseded"),
-    "agreed": ("active", "completed"),
+    "proposed": ("accepted", "agreed", "declined", "withdrawn", "expired", "superseded"),
+    "accepted": ("proposed", "agreed", "declined", "withdrawn", "expired", "superseded"),
+    "agreed": ("active", "completed", "withdrawn"),
     "active": ("completed",),
     "completed": (),
     "declined": (),
+    "withdrawn": (),
+    "expired": (),
     "superseded": (),
 }
 #: The filters of the match list: the groups, and everything.
@@ -157,18 +179,95 @@ MATCH_FILTERS: Final = (*MATCH_STATUS_GROUPS, "all")
 MATCH_FILTER_LABELS: Final = {
     "open": _l("open proposals"),
     "agreed": _l("agreed"),
-    "closed": _l("declined or superseded"),
+    "closed": _l("closed"),
     "all": _l("all"),
 }
 #: The two sides of a match, each a firm that consents for itself.
 MATCH_SIDES: Final = ("offer", "need")
+MATCH_SIDE_LABELS: Final = {"offer": _l("offering firm"), "need": _l("needing firm")}
 MATCH_STATUS_LABELS: Final = {
     "proposed": _l("proposed"),
+    "accepted": _l("accepted by one side"),
     "agreed": _l("agreed"),
     "active": _l("active"),
     "completed": _l("completed"),
     "declined": _l("declined"),
+    "withdrawn": _l("withdrawn"),
+    "expired": _l("expired"),
     "superseded": _l("superseded"),
+}
+#: Why a firm declines a proposal (a fixed list, plus free text).
+DECLINE_REASONS: Final = (
+    "too_far",
+    "quality",
+    "quantity",
+    "price",
+    "regulation",
+    "timing",
+    "other",
+)
+DECLINE_REASON_LABELS: Final = {
+    "too_far": _l("too far"),
+    "quality": _l("quality"),
+    "quantity": _l("quantity"),
+    "price": _l("price"),
+    "regulation": _l("regulation or waste status"),
+    "timing": _l("timing"),
+    "other": _l("other"),
+}
+#: What happened to a match (its event log).
+MATCH_EVENTS: Final = (
+    "proposed",
+    "accepted",
+    "agreed",
+    "declined",
+    "withdrawn",
+    "expired",
+    "superseded",
+    "terms_proposed",
+    "terms_accepted",
+    "terms_rejected",
+    "delivery_added",
+    "delivery_changed",
+    "delivery_deleted",
+    "completed",
+    "note",
+)
+MATCH_EVENT_LABELS: Final = {
+    "proposed": _l("proposed by the engine"),
+    "accepted": _l("accepted"),
+    "agreed": _l("agreed"),
+    "declined": _l("declined"),
+    "withdrawn": _l("withdrawn"),
+    "expired": _l("expired"),
+    "superseded": _l("superseded"),
+    "terms_proposed": _l("proposed new terms"),
+    "terms_accepted": _l("confirmed the new terms"),
+    "terms_rejected": _l("rejected the new terms"),
+    "delivery_added": _l("logged a delivery"),
+    "delivery_changed": _l("changed a delivery"),
+    "delivery_deleted": _l("deleted a delivery"),
+    "completed": _l("completed"),
+    "note": _l("facilitator note"),
+}
+#: What a firm is told about (in the app, and by e-mail unless switched off).
+NOTIFICATION_KINDS: Final = (
+    "proposal",
+    "accepted",
+    "terms",
+    "agreed",
+    "message",
+    "delivery",
+    "expiring",
+)
+NOTIFICATION_KIND_LABELS: Final = {
+    "proposal": _l("a new proposal for one of my listings"),
+    "accepted": _l("the other firm accepted a proposal"),
+    "terms": _l("the other firm proposed new terms"),
+    "agreed": _l("an exchange was agreed"),
+    "message": _l("a new message"),
+    "delivery": _l("the other firm logged a delivery"),
+    "expiring": _l("a proposal is about to expire"),
 }
 
 # --- engine runs ------------------------------------------------------------------------------
@@ -205,6 +304,10 @@ VOCABULARIES: Final[Mapping[str, tuple[tuple[str, ...], Mapping[str, Any]]]] = {
     "visibility_choice": (VISIBILITIES, VISIBILITY_CHOICE_LABELS),
     "match_status": (MATCH_STATUSES, MATCH_STATUS_LABELS),
     "match_filter": (MATCH_FILTERS, MATCH_FILTER_LABELS),
+    "match_side": (MATCH_SIDES, MATCH_SIDE_LABELS),
+    "decline_reason": (DECLINE_REASONS, DECLINE_REASON_LABELS),
+    "match_event": (MATCH_EVENTS, MATCH_EVENT_LABELS),
+    "notification_kind": (NOTIFICATION_KINDS, NOTIFICATION_KIND_LABELS),
     "run_status": (RUN_STATUSES, RUN_STATUS_LABELS),
     "role": (ROLES, ROLE_LABELS),
 }

@@ -19,6 +19,7 @@ from flows.schema import (
     VISIBILITIES,
 )
 from marketplace.core.models import TimestampMixin, enum_check
+from marketplace.core.public_ids import PublicIdMixin
 from marketplace.extensions import db
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from marketplace.core.reference import EWCCode, Municipality
 
 
-class Listing(TimestampMixin, db.Model):
+class Listing(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "listing"
     __table_args__ = (
         enum_check("kind", KINDS),

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from marketplace.accounts.forms import apply_service_errors
 from marketplace.accounts.models import Organisation
 from marketplace.core.permissions import require_manage
+from marketplace.core.public_ids import by_public_id
 from marketplace.core.urls import safe_next
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
@@ -53,10 +54,10 @@ def browse() -> str:
     return render_template("listings/browse.html", form=form, result=result, args=args)
 
 
-@bp.get("/<int:listing_id>")
-def detail(listing_id: int) -> str:
+@bp.get("/<pid:public_id>")
+def detail(public_id: str) -> str:
     """Show one listing; anonymous listings hide the firm and the exact location."""
-    listing = get_visible_listing(current_user, listing_id)
+    listing = get_visible_listing(current_user, public_id)
     view = views.view_of(listing, current_user, _lang())
     return render_template("listings/detail.html", item=view, status_form=StatusForm())
 
@@ -74,13 +75,15 @@ def mine() -> str:
 
 
 def _organisation_id_from_request() -> int:
-    """The organisation the page acts for: the member's own, or ?organisation= for coordinators."""
-    requested = request.values.get("organisation", type=int)
+    """The organisation the page acts for: the member's own, or ?organisation=PUBLIC_ID
+    for coordinators."""
+    requested = request.values.get("organisation")
     if requested is not None:
-        if db.session.get(Organisation, requested) is None:
+        organisation = by_public_id(Organisation, requested)
+        if organisation is None:
             abort(404)
-        require_manage(current_user, requested)
-        return requested
+        require_manage(current_user, organisation.id)
+        return organisation.id
     if current_user.organisation_id is None:
         abort(404)
     return int(current_user.organisation_id)
@@ -112,11 +115,11 @@ def create() -> Response | tuple[str, int]:
     return _render_form(form, organisation, None)
 
 
-@bp.route("/<int:listing_id>/edit", methods=["GET", "POST"])
+@bp.route("/<pid:public_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(listing_id: int) -> Response | tuple[str, int]:
+def edit(public_id: str) -> Response | tuple[str, int]:
     """Edit a listing of the user's organisation (coordinators: any, logged)."""
-    listing = get_managed_listing(current_user, listing_id)
+    listing = get_managed_listing(current_user, public_id)
     if request.method == "GET":
         form = _listing_form(obj=listing)
         form.accepted_ewc_codes.data = "; ".join(listing.accepted_ewc_codes)
@@ -151,7 +154,7 @@ def _save(form: ListingForm, action: Callable[[], Listing]) -> Response | None:
         return None
     db.session.commit()
     flash(_("Listing saved."), "success")
-    return redirect(url_for("listings.detail", listing_id=listing.id))
+    return redirect(url_for("listings.detail", public_id=listing.public_id))
 
 
 def _render_form(
@@ -164,11 +167,11 @@ def _render_form(
     return html, status
 
 
-@bp.post("/<int:listing_id>/status")
+@bp.post("/<pid:public_id>/status")
 @login_required
-def change_status(listing_id: int) -> Response:
+def change_status(public_id: str) -> Response:
     """Publish, pause, reopen or close a listing."""
-    listing = get_managed_listing(current_user, listing_id)
+    listing = get_managed_listing(current_user, public_id)
     form = StatusForm()
     if not form.validate_on_submit():
         abort(400)
@@ -180,7 +183,7 @@ def change_status(listing_id: int) -> Response:
     else:
         db.session.commit()
         flash(_("Listing status changed."), "success")
-    return redirect(_back_to_referrer(url_for("listings.detail", listing_id=listing.id)))
+    return redirect(_back_to_referrer(url_for("listings.detail", public_id=listing.public_id)))
 
 
 def _back_to_referrer(default: str) -> str:
@@ -251,7 +254,7 @@ def import_confirm() -> Response | tuple[str, int]:
         "success",
     )
     if organisation is not None:
-        return redirect(url_for("listings.mine", organisation=organisation.id))
+        return redirect(url_for("listings.mine", organisation=organisation.public_id))
     return redirect(url_for("listings.browse"))
 
 
@@ -277,21 +280,25 @@ def _column_help() -> dict[str, str]:
 
 @bp.get("/export.<any(csv, xlsx):fmt>")
 def export(fmt: str) -> Response:
-    """Download listings: your organisation's (?organisation=ID, round-trips) or the market's."""
-    organisation_id = request.args.get("organisation", type=int)
-    if organisation_id is not None:
+    """Download listings: your organisation's (?organisation=PUBLIC_ID, round-trips) or the
+    market's."""
+    organisation_id = None
+    requested = request.args.get("organisation")
+    if requested is not None:
         if not current_user.is_authenticated:
             abort(401)
-        if db.session.get(Organisation, organisation_id) is None:
+        organisation = by_public_id(Organisation, requested)
+        if organisation is None:
             abort(404)
-        require_manage(current_user, organisation_id)
+        require_manage(current_user, organisation.id)
+        organisation_id = organisation.id
     frame = importer.export_frame(
         current_user if current_user.is_authenticated else _Anonymous(),
         organisation_id=organisation_id,
     )
     body = importer.export_bytes(frame, fmt)  # type: ignore[arg-type]
     name = importer.export_filename(
-        "reststroom-listings" if organisation_id is None else f"listings-{organisation_id}",
+        "reststroom-listings" if requested is None else f"listings-{requested}",
         fmt,  # type: ignore[arg-type]
     )
     return _download(body, name, fmt)

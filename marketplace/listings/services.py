@@ -52,7 +52,8 @@ def create_listing(
     db.session.flush()
     if listing.ref is None:
         # The export writes this ref; with it stored, export -> import updates in place.
-        listing.ref = _free_ref(organisation.id, f"L{listing.id}")
+        # The public id, not the row id: the sequential id never leaves the server.
+        listing.ref = _free_ref(organisation.id, listing.public_id)
         db.session.flush()
     audit_on_behalf(actor, organisation, "listing.create", listing, title=listing.title)
     return listing
@@ -61,7 +62,7 @@ def create_listing(
 def _free_ref(organisation_id: int, wanted: str) -> str:
     """``wanted``, or ``wanted-2``, ``wanted-3``...: the first ref the firm does not use yet.
 
-    An imported row may already have claimed ``L{id}`` before that id existed.
+    An imported row may already have claimed the ref.
     """
     taken = set(
         db.session.scalars(
@@ -106,4 +107,34 @@ def set_status(actor: User, listing: Listing, status: str) -> Listing:
     audit_on_behalf(
         actor, listing.organisation_id, "listing.status", listing, previous=previous, status=status
     )
+    return listing
+
+
+#: The longest ``ref`` a listing may carry (the column's width).
+REF_MAX_LENGTH = 100
+
+
+def set_ref(actor: User, listing: Listing, ref: str) -> Listing:
+    """Give ``listing`` the firm's own reference ``ref`` (unique within the firm).
+
+    The listing file's ``ref`` column: re-importing a row with the same ``ref`` updates
+    this listing in place.
+    """
+    require_manage(actor, listing.organisation_id)
+    ref = (ref or "").strip()
+    message = None
+    if not ref or len(ref) > REF_MAX_LENGTH:
+        message = _("Give a reference of 1 to %(n)d characters.", n=REF_MAX_LENGTH)
+    elif db.session.scalar(
+        sa.select(Listing.id).where(
+            Listing.organisation_id == listing.organisation_id,
+            Listing.ref == ref,
+            Listing.id != listing.id,
+        )
+    ):
+        message = _("Another listing of this organisation has the reference %(ref)s.", ref=ref)
+    if message is not None:
+        raise InvalidInput(message, {"ref": [message]})
+    listing.ref = ref
+    db.session.flush()
     return listing

@@ -37,6 +37,7 @@ from marketplace.accounts.models import Organisation, User
 from marketplace.core.audit import audit_on_behalf
 from marketplace.core.disclosure import export_identity, market_order_key
 from marketplace.core.permissions import can_manage_organisation, require_manage
+from marketplace.core.public_ids import by_public_id, is_public_id
 from marketplace.errors import NotFound, PermissionDenied
 from marketplace.extensions import db
 from marketplace.listings.limits import check_listing_limits
@@ -100,12 +101,21 @@ _ID_REF = re.compile(r"L([1-9][0-9]{0,17})", re.ASCII)
 def _existing_listing(organisation: Organisation, ref: str) -> Listing | None:
     """The firm's listing that a row with ``ref`` updates, if any.
 
-    Listings made before every listing got a ref have none; the export writes
-    ``L{id}`` for them, which finds the listing again (of the same firm only).
+    Listings made before every listing got a ref have none; the export writes their
+    public id (older exports ``L{id}``), which finds the listing again (of the same firm
+    only).
     """
     found = db.session.scalar(
         sa.select(Listing).where(Listing.organisation_id == organisation.id, Listing.ref == ref)
     )
+    if found is None and is_public_id(ref):
+        found = db.session.scalar(
+            sa.select(Listing).where(
+                Listing.public_id == ref,
+                Listing.organisation_id == organisation.id,
+                Listing.ref.is_(None),
+            )
+        )
     match = _ID_REF.fullmatch(ref)
     if found is None and match is not None:
         found = db.session.scalar(
@@ -393,18 +403,18 @@ def organisation_choices(actor: User) -> list[tuple[str, str]]:
     """Whom an upload may be for: any firm (or per row) for coordinators, else one's own."""
     if actor.is_coordinator:
         rows = db.session.execute(
-            sa.select(Organisation.id, Organisation.name).order_by(Organisation.name)
+            sa.select(Organisation.public_id, Organisation.name).order_by(Organisation.name)
         ).all()
         return [("", _("per row (column 'organisation')")), *((str(i), n) for i, n in rows)]
     org = actor.organisation
-    return [(str(org.id), org.name)] if org else []
+    return [(org.public_id, org.name)] if org else []
 
 
-def import_organisation(actor: User, organisation_id: str | int | None) -> Organisation | None:
-    """The firm an upload is for: the chosen one (which ``actor`` must manage), the member's
-    own, or None (a coordinator importing rows of several firms)."""
-    if organisation_id:
-        organisation = db.session.get(Organisation, int(organisation_id))
+def import_organisation(actor: User, public_id: str | None) -> Organisation | None:
+    """The firm an upload is for: the chosen one by public id (which ``actor`` must manage),
+    the member's own, or None (a coordinator importing rows of several firms)."""
+    if public_id:
+        organisation = by_public_id(Organisation, public_id)
         if organisation is None:
             raise NotFound()
         require_manage(actor, organisation.id)

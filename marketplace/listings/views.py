@@ -40,7 +40,8 @@ def material_choices(lang: str) -> list[tuple[str, str]]:
 class ListingView:
     """What a given viewer may see of a listing."""
 
-    id: int
+    #: The listing's public id (the database id never leaves the server).
+    id: str
     kind: str
     title: str
     description: str | None
@@ -70,7 +71,7 @@ class ListingView:
     updated_at: datetime | date
     can_manage: bool
     # Withheld (None) for anonymous listings unless the viewer manages the firm:
-    organisation_id: int | None
+    organisation_public_id: str | None
     organisation_name: str | None
     postcode: str | None
     ref: str | None
@@ -107,7 +108,7 @@ def view_of(
     shown = disclose_listing(listing, viewer)
     ewc = listing.ewc
     return ListingView(
-        id=listing.id,
+        id=listing.public_id,
         kind=listing.kind,
         title=listing.title,
         description=listing.description,
@@ -134,7 +135,7 @@ def view_of(
         created_at=shown.created_at,
         updated_at=shown.updated_at,
         can_manage=shown.manages,
-        organisation_id=shown.organisation_id,
+        organisation_public_id=shown.organisation_public_id,
         organisation_name=shown.organisation_name,
         postcode=shown.postcode,
         ref=shown.ref,

@@ -92,7 +92,7 @@ def exchange_network(
     need = sa.orm.aliased(Listing)
     rows = db.session.execute(
         sa.select(
-            Match.id,
+            Match.public_id,
             Match.status,
             Match.loop_id,
             Match.net_co2e_kg,

@@ -31,11 +31,20 @@ from flows.listing_file import split_offers_needs
 from marketplace.accounts.models import User
 from marketplace.adapters import existing_exchanges_frame, listings_frame
 from marketplace.core.disclosure import neutral_reason
-from marketplace.core.vocabulary import OPEN_STATUSES
+from marketplace.core.vocabulary import COMMITTED_STATUSES, OPEN_STATUSES
 from marketplace.errors import InvalidInput, MarketplaceError
+from marketplace.exchanges.locking import lock_listings, lock_matches
 from marketplace.exchanges.models import Match
-from marketplace.exchanges.services import declined_pairs, supersede_all_open
+from marketplace.exchanges.services import (
+    capacity_per_year,
+    committed_flow,
+    declined_pairs,
+    notify_new_proposals,
+    scale_quantities,
+    supersede_all_open,
+)
 from marketplace.extensions import db
+from marketplace.listings.models import Listing
 from marketplace.runs.models import EngineRun
 
 logger = logging.getLogger(__name__)
@@ -315,61 +324,89 @@ def declined_pairs_frame(listings: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _lock_for_storing(frame: pd.DataFrame) -> dict[tuple[int, int], Match]:
+    """Lock the listings of the new and the open proposals, then the open matches; return
+    the open matches by pair, as they are under the locks.
+
+    The same locks as every transition of a match (:mod:`marketplace.exchanges.locking`):
+    an acceptance either finished before (and its commitment is read below) or waits.
+    """
+    open_rows = db.session.execute(
+        sa.select(Match.id, Match.offer_id, Match.need_id).where(Match.status.in_(OPEN_STATUSES))
+    ).all()
+    listing_ids = {int(i) for i in frame["offer_listing_id"]} | {
+        int(i) for i in frame["need_listing_id"]
+    }
+    listing_ids |= {int(i) for _, o, n in open_rows for i in (o, n)}
+    lock_listings(listing_ids)
+    return {
+        (m.offer_id, m.need_id): m
+        for m in lock_matches(row[0] for row in open_rows)
+        if m.status in OPEN_STATUSES
+    }
+
+
 def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
     """Replace the open proposals by ``frame``'s; keep every accepted match as it is.
 
-    A pair declined in the last :data:`DECLINE_MEMORY_DAYS` is not proposed again; it is
-    counted as ``skipped_declined``. :func:`execute_run` already excludes declined pairs
-    from the optimisation (so their share goes elsewhere); this is the last guard.
+    Stored under the locks of every listing involved and against the commitments as they
+    are now, not as they were when the run started: a pair agreed meanwhile is not
+    proposed again (``skipped_committed``), and a proposal is cut to what its listings
+    have left (``clipped``) or dropped when nothing is left (``skipped_full``), so that
+    for every listing committed + open proposed quantity never exceeds the listing.
+    A pair declined in the last :data:`DECLINE_MEMORY_DAYS` is not proposed again
+    (``skipped_declined``); :func:`execute_run` already excludes declined pairs from the
+    optimisation (so their share goes elsewhere); this is the last guard.
     """
-    open_matches = {
-        (m.offer_id, m.need_id): m
-        for m in db.session.scalars(sa.select(Match).where(Match.status.in_(OPEN_STATUSES)))
-    }
+    open_matches = _lock_for_storing(frame)
     declined = declined_pairs()
-    created = updated = skipped_declined = 0
+    committed_pairs = {
+        (int(o), int(n))
+        for o, n in db.session.execute(
+            sa.select(Match.offer_id, Match.need_id).where(Match.status.in_(COMMITTED_STATUSES))
+        )
+    }
+    left: dict[int, float] = {}
+    for listing_id in {int(i) for c in ("offer_listing_id", "need_listing_id") for i in frame[c]}:
+        listing = db.session.get(Listing, listing_id)
+        left[listing_id] = (
+            capacity_per_year(listing) - committed_flow(listing_id) if listing else 0.0
+        )
+    created = updated = skipped_declined = skipped_committed = skipped_full = clipped = 0
+    new_matches: list[Match] = []
     seen: set[tuple[int, int]] = set()
-    for rec in frame.to_dict("records"):
+    # Where commitments grew meanwhile, the proposals that avoid the most CO2e keep theirs.
+    ordered = frame.sort_values("net_co2e_kg", ascending=False, kind="stable")
+    for rec in ordered.to_dict("records"):
         key = (int(rec["offer_listing_id"]), int(rec["need_listing_id"]))
         if key in declined:
             skipped_declined += 1
             continue
+        if key in committed_pairs:
+            skipped_committed += 1
+            continue
+        values = _proposal_values(run, rec)
+        room = min(left[key[0]], left[key[1]])
+        if room <= values["quantity_flow_unit"] * 1e-6:
+            skipped_full += 1
+            continue
+        if values["quantity_flow_unit"] > room:
+            values = scale_quantities(values, room / values["quantity_flow_unit"])
+            clipped += 1
+        left[key[0]] -= values["quantity_flow_unit"]
+        left[key[1]] -= values["quantity_flow_unit"]
         seen.add(key)
-        values = {
-            "engine_run_id": run.id,
-            "quantity_per_year": float(rec["quantity_per_year"]),
-            "unit": str(rec["unit"]),
-            "quantity_flow_unit": float(rec["quantity_flow_unit"]),
-            "flow_unit": str(rec["flow_unit"]),
-            "distance_km": float(rec["distance_km"]),
-            "road_km": float(rec["road_km"]),
-            "mass_t_per_year": _clean(float(rec["mass_t_per_year"])),
-            "tonne_km_saved": _clean(float(rec["tonne_km_saved"])),
-            "avoided_production_co2e_kg": float(rec["avoided_production_co2e_kg"]),
-            "avoided_disposal_co2e_kg": float(rec["avoided_disposal_co2e_kg"]),
-            "transport_co2e_kg": float(rec["transport_co2e_kg"]),
-            "avoided_transport_co2e_kg": float(rec["avoided_transport_co2e_kg"]),
-            "net_co2e_kg": float(rec["net_co2e_kg"]),
-            "loop_id": rec["loop_id"] if isinstance(rec["loop_id"], str) else None,
-            "rule": str(rec["rule"]),
-            "reason": neutral_reason(
-                str(rec["reason"]),
-                offer_key=rec.get("offer_organisation"),
-                need_key=rec.get("need_organisation"),
-                lang="en",
-            ),
-            "reason_nl": neutral_reason(
-                str(rec["reason_nl"]),
-                offer_key=rec.get("offer_organisation"),
-                need_key=rec.get("need_organisation"),
-                lang="nl",
-            ),
-            "breakdown": {c: _clean(rec[c]) for c in BREAKDOWN_COLUMNS if c in rec},
-        }
         match = open_matches.get(key)
         if match is None:
-            match = Match(offer_id=key[0], need_id=key[1], status="proposed", **values)
+            match = Match(
+                offer_id=key[0],
+                need_id=key[1],
+                status="proposed",
+                engine_quantity_per_year=values["quantity_per_year"],
+                **values,
+            )
             db.session.add(match)
+            new_matches.append(match)
             created += 1
         else:
             changed = match.unit != values["unit"] or not math.isclose(
@@ -377,22 +414,64 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
             )
             for name, value in values.items():
                 setattr(match, name, value)
+            match.engine_quantity_per_year = values["quantity_per_year"]
             if changed:
                 # A changed proposal needs fresh consent from both firms; an unchanged one
                 # keeps the consent already given, or a nightly run would erase it.
                 match.offer_accepted_at = match.need_accepted_at = None
+                match.pending_terms = None
+                match.status = "proposed"
             updated += 1
     superseded = 0
     for key, match in open_matches.items():
         if key not in seen:
             match.status = "superseded"
+            match.pending_terms = None
             superseded += 1
     db.session.flush()
+    notify_new_proposals(new_matches)
     return {
         "created": created,
         "updated": updated,
         "superseded": superseded,
         "skipped_declined": skipped_declined,
+        "skipped_committed": skipped_committed,
+        "skipped_full": skipped_full,
+        "clipped": clipped,
+    }
+
+
+def _proposal_values(run: EngineRun, rec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "engine_run_id": run.id,
+        "quantity_per_year": float(rec["quantity_per_year"]),
+        "unit": str(rec["unit"]),
+        "quantity_flow_unit": float(rec["quantity_flow_unit"]),
+        "flow_unit": str(rec["flow_unit"]),
+        "distance_km": float(rec["distance_km"]),
+        "road_km": float(rec["road_km"]),
+        "mass_t_per_year": _clean(float(rec["mass_t_per_year"])),
+        "tonne_km_saved": _clean(float(rec["tonne_km_saved"])),
+        "avoided_production_co2e_kg": float(rec["avoided_production_co2e_kg"]),
+        "avoided_disposal_co2e_kg": float(rec["avoided_disposal_co2e_kg"]),
+        "transport_co2e_kg": float(rec["transport_co2e_kg"]),
+        "avoided_transport_co2e_kg": float(rec["avoided_transport_co2e_kg"]),
+        "net_co2e_kg": float(rec["net_co2e_kg"]),
+        "loop_id": rec["loop_id"] if isinstance(rec["loop_id"], str) else None,
+        "rule": str(rec["rule"]),
+        "reason": neutral_reason(
+            str(rec["reason"]),
+            offer_key=rec.get("offer_organisation"),
+            need_key=rec.get("need_organisation"),
+            lang="en",
+        ),
+        "reason_nl": neutral_reason(
+            str(rec["reason_nl"]),
+            offer_key=rec.get("offer_organisation"),
+            need_key=rec.get("need_organisation"),
+            lang="nl",
+        ),
+        "breakdown": {c: _clean(rec[c]) for c in BREAKDOWN_COLUMNS if c in rec},
     }
 
 

@@ -22,7 +22,7 @@ from tests.browser.helpers import LiveServer, committed_member, log_in
 pytestmark = pytest.mark.browser
 
 TITLE = "Bierbostel van Brouwerij Test"
-DETAIL_URL = re.compile(r"/listings/(\d+)$")
+DETAIL_URL = re.compile(r"/listings/([A-Za-z0-9_-]{12})$")
 
 
 def ewc_lookup_of(query: str) -> Callable[[Response], bool]:
@@ -86,8 +86,8 @@ def test_a_member_publishes_an_offer_that_the_market_then_finds_in_the_table_and
     match = DETAIL_URL.search(page.url)
     assert match is not None
     listing = db.session.scalars(sa.select(Listing)).one()
-    assert (listing.id, listing.title, listing.kind, listing.status) == (
-        int(match.group(1)),
+    assert (listing.public_id, listing.title, listing.kind, listing.status) == (
+        match.group(1),
         TITLE,
         "offer",
         "active",
@@ -107,7 +107,7 @@ def test_a_member_publishes_an_offer_that_the_market_then_finds_in_the_table_and
     rows = page.locator("#results tbody tr")
     expect(rows).to_have_count(1)
     expect(rows.get_by_role("link", name=TITLE)).to_have_attribute(
-        "href", f"/listings/{listing.id}"
+        "href", f"/listings/{listing.public_id}"
     )
     expect(page.locator("#map")).to_have_attribute("data-loaded", "1")
 
@@ -159,7 +159,7 @@ def test_an_anonymous_listing_never_shows_its_firm_in_the_market_table_map_or_de
         municipality_code="GM0301",
     )
     factories.listing(organisation=open_firm, title="Openbare bostel")
-    secret_id = secret.id
+    secret_id = secret.public_id
     db.session.commit()
 
     page.goto("/listings/")

@@ -98,7 +98,7 @@ def test_a_member_dashboard_counts_the_firms_listings_and_matches(
 ) -> None:
     login(client, market["member"])
     html = client.get("/dashboard").text
-    assert f'href="/organisations/{market["brewery"].id}">Brouwerij</a>' in html
+    assert f'href="/organisations/{market["brewery"].public_id}">Brouwerij</a>' in html
     cells = dict(
         ((kind, status), count)
         for kind, row in re.findall(r'<tr data-kind="(\w+)">(.*?)</tr>', html, re.S)

@@ -71,14 +71,14 @@ def test_a_member_sees_the_profile_with_municipality_kvk_sbi_and_members(
         "Anna de Vries",
         "Bert Brouwer",
         "bert@klok.nl",
-        f'href="/organisations/{brewery.id}/edit"',
+        f'href="/organisations/{brewery.public_id}/edit"',
     ):
         assert expected in html
 
     def main(page: str) -> str:
         return page.split("<h1>", 1)[1]
 
-    assert main(client.get(f"/organisations/{brewery.id}").text) == main(html)
+    assert main(client.get(f"/organisations/{brewery.public_id}").text) == main(html)
 
 
 def test_a_member_edit_is_saved_geocoded_and_not_audited(
@@ -86,11 +86,11 @@ def test_a_member_edit_is_saved_geocoded_and_not_audited(
 ) -> None:
     login(client, brewery.members[0])
     response = client.post(
-        f"/organisations/{brewery.id}/edit",
+        f"/organisations/{brewery.public_id}/edit",
         data=form_of(brewery, postcode="7311ab", city="Apeldoorn", website="www.klok.nl"),
     )
     assert response.status_code == 302
-    assert response.location.endswith(f"/organisations/{brewery.id}")
+    assert response.location.endswith(f"/organisations/{brewery.public_id}")
     db.session.expire_all()
     org = db.session.get(Organisation, brewery.id)
     assert (org.postcode, org.city, org.website) == ("7311 AB", "Apeldoorn", "https://www.klok.nl")
@@ -104,7 +104,7 @@ def test_an_unchanged_postcode_keeps_the_stored_point(
 ) -> None:
     login(client, brewery.members[0])
     response = client.post(
-        f"/organisations/{brewery.id}/edit", data=form_of(brewery, postcode="7411ab")
+        f"/organisations/{brewery.public_id}/edit", data=form_of(brewery, postcode="7411ab")
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -118,11 +118,11 @@ def test_a_coordinator_edit_is_recorded_in_the_audit_trail(
     coordinator = factories.user(role="coordinator")
     db.session.commit()
     login(client, coordinator)
-    edit_page = client.get(f"/organisations/{brewery.id}/edit")
+    edit_page = client.get(f"/organisations/{brewery.public_id}/edit")
     assert edit_page.status_code == 200
     assert 'class="warning"' in edit_page.text
     response = client.post(
-        f"/organisations/{brewery.id}/edit",
+        f"/organisations/{brewery.public_id}/edit",
         data=form_of(brewery, name="Brouwerij De Klok BV", description="Speciaalbier"),
     )
     assert response.status_code == 302
@@ -145,7 +145,7 @@ def test_an_edit_without_changes_writes_no_audit_entry(
     client: FlaskClient, brewery: Organisation
 ) -> None:
     login(client, factories.user(role="admin"))
-    response = client.post(f"/organisations/{brewery.id}/edit", data=form_of(brewery))
+    response = client.post(f"/organisations/{brewery.public_id}/edit", data=form_of(brewery))
     assert response.status_code == 302
     assert audit_entries() == []
 
@@ -167,7 +167,7 @@ def test_an_invalid_edit_is_shown_again_and_changes_nothing(
     db.session.commit()
     login(client, brewery.members[0])
     data = form_of(brewery, name="Nieuwe Naam", **changes)
-    response = client.post(f"/organisations/{brewery.id}/edit", data=data)
+    response = client.post(f"/organisations/{brewery.public_id}/edit", data=data)
     assert response.status_code == 422
     errors = set(re.findall(r'<div class="field has-error">\s*<label for="(\w+)"', response.text))
     assert errors == {field}
@@ -179,7 +179,8 @@ def test_an_invalid_edit_is_shown_again_and_changes_nothing(
 def test_a_website_cannot_smuggle_a_script_url(client: FlaskClient, brewery: Organisation) -> None:
     login(client, brewery.members[0])
     client.post(
-        f"/organisations/{brewery.id}/edit", data=form_of(brewery, website="javascript:alert(1)")
+        f"/organisations/{brewery.public_id}/edit",
+        data=form_of(brewery, website="javascript:alert(1)"),
     )
     page = client.get("/organisation").text
     assert 'href="javascript:' not in page
@@ -195,11 +196,11 @@ def test_a_coordinator_sees_every_organisation_with_its_member_count(
     login(client, coordinator)
     html = client.get("/organisations/").text
     rows = re.findall(
-        r'<a href="/organisations/(\d+)">([^<]+)</a>.*?<td class="num">(\d+)</td>', html, re.S
+        r'<a href="/organisations/([\w-]{12})">([^<]+)</a>.*?<td class="num">(\d+)</td>', html, re.S
     )
     assert rows == [
-        (str(empty.id), "Aannemer Zonder Leden", "0"),
-        (str(brewery.id), brewery.name, "2"),
+        (empty.public_id, "Aannemer Zonder Leden", "0"),
+        (brewery.public_id, brewery.name, "2"),
     ]
     # A coordinator without an organisation of their own is sent to this list.
     response = client.get("/organisation")

@@ -78,7 +78,7 @@ def test_access_matrix(
             "/login", data={"email": world.users[actor].email, "password": PASSWORD}
         )
         assert response.status_code == 302
-    url = path.format(org=world.organisation.id, missing=world.organisation.id + 10_000)
+    url = path.format(org=world.organisation.public_id, missing="no-such-org0")
     data = _profile_form(world.organisation) if "edit" in path else {}
     response = client.open(url, method=method, data=data)
     assert response.status_code == expected
@@ -88,7 +88,7 @@ def test_access_matrix(
 
 def test_a_refused_page_is_the_friendly_403_page(client: FlaskClient, world: World) -> None:
     client.post("/login", data={"email": world.users["other_member"].email, "password": PASSWORD})
-    response = client.get(f"/organisations/{world.organisation.id}")
+    response = client.get(f"/organisations/{world.organisation.public_id}")
     assert response.status_code == 403
     assert 'data-status="403"' in response.text
     assert world.organisation.name not in response.text.split('<main id="main"')[1]
@@ -97,7 +97,10 @@ def test_a_refused_page_is_the_friendly_403_page(client: FlaskClient, world: Wor
 def test_a_refused_edit_changes_nothing(client: FlaskClient, world: World) -> None:
     client.post("/login", data={"email": world.users["other_member"].email, "password": PASSWORD})
     form = {**_profile_form(world.organisation), "name": "Gekaapt BV"}
-    assert client.post(f"/organisations/{world.organisation.id}/edit", data=form).status_code == 403
+    assert (
+        client.post(f"/organisations/{world.organisation.public_id}/edit", data=form).status_code
+        == 403
+    )
     assert world.organisation.name == "Brouwerij De Klok"
 
 

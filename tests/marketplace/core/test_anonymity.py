@@ -122,7 +122,7 @@ def test_the_detail_page_hides_the_anonymous_firm(
     client: FlaskClient, world: World, actor: str
 ) -> None:
     as_actor(client, world, actor)
-    response = client.get(f"/listings/{world.offer.id}")
+    response = client.get(f"/listings/{world.offer.public_id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "the map shows the municipality, not the site" in html
@@ -140,11 +140,11 @@ def test_the_map_data_places_the_anonymous_listing_inside_its_municipality_only(
     assert response.status_code == 200
     assert_no_secrets(response.get_data(as_text=True))
     feature = next(
-        f for f in response.get_json()["features"] if f["properties"]["id"] == world.offer.id
+        f for f in response.get_json()["features"] if f["properties"]["id"] == world.offer.public_id
     )
     props = feature["properties"]
     assert props["organisation_name"] is None
-    assert props["organisation_id"] is None
+    assert props["organisation_public_id"] is None
     assert props["postcode"] is None
     assert props["ref"] is None
     assert props["distance_km"] is None
@@ -252,7 +252,7 @@ def test_the_within_km_filter_measures_an_anonymous_listing_from_its_shown_point
     login(client, world.member_b)
     body = client.get("/api/listings", query_string={"within_km": within_km}).get_json()
     ids = {f["properties"]["id"] for f in body["features"]}
-    assert (world.offer.id in ids) is found
+    assert (world.offer.public_id in ids) is found
 
 
 def test_the_firm_itself_filters_its_anonymous_listing_by_the_true_site(
@@ -260,7 +260,7 @@ def test_the_firm_itself_filters_its_anonymous_listing_by_the_true_site(
 ) -> None:
     login(client, world.member_a)
     body = client.get("/api/listings", query_string={"within_km": 0.1}).get_json()
-    assert world.offer.id in {f["properties"]["id"] for f in body["features"]}
+    assert world.offer.public_id in {f["properties"]["id"] for f in body["features"]}
 
 
 def test_nearest_first_places_an_anonymous_listing_by_its_shown_point(
@@ -272,8 +272,12 @@ def test_nearest_first_places_an_anonymous_listing_by_its_shown_point(
     db_session.commit()
     assert km_between((lon, lat), (between.lon, between.lat)) == pytest.approx(13.0, abs=0.01)
     result = search_listings(world.member_b, SearchFilters(sort="distance"), "en")
-    assert [v.id for v in result.items] == [world.need.id, between.id, world.offer.id]
-    shown = next(v for v in result.items if v.id == world.offer.id)
+    assert [v.id for v in result.items] == [
+        world.need.public_id,
+        between.public_id,
+        world.offer.public_id,
+    ]
+    shown = next(v for v in result.items if v.id == world.offer.public_id)
     assert (shown.distance_km, shown.distance_text) == (None, "< 25 km")
 
 
@@ -292,9 +296,9 @@ def test_the_map_data_gives_only_the_date_of_an_anonymous_listing(
     features = client.get("/api/listings").get_json()["features"]
     props = {f["properties"]["id"]: f["properties"] for f in features}
     created = as_utc(world.offer.created_at)
-    assert props[world.offer.id]["created_at"] == created.date().isoformat()
-    assert props[world.offer.id]["updated_at"] == created.date().isoformat()
-    assert "T" in props[world.need.id]["created_at"]  # public: the full time stamp
+    assert props[world.offer.public_id]["created_at"] == created.date().isoformat()
+    assert props[world.offer.public_id]["updated_at"] == created.date().isoformat()
+    assert "T" in props[world.need.public_id]["created_at"]  # public: the full time stamp
 
 
 def test_the_firm_itself_sees_the_full_time_stamps_of_its_anonymous_listing(
@@ -302,7 +306,9 @@ def test_the_firm_itself_sees_the_full_time_stamps_of_its_anonymous_listing(
 ) -> None:
     login(client, world.member_a)
     features = client.get("/api/listings").get_json()["features"]
-    props = next(f["properties"] for f in features if f["properties"]["id"] == world.offer.id)
+    props = next(
+        f["properties"] for f in features if f["properties"]["id"] == world.offer.public_id
+    )
     assert "T" in props["created_at"]
     assert "T" in props["updated_at"]
 
@@ -326,7 +332,7 @@ def test_newest_first_places_an_anonymous_listing_by_its_date_not_its_time(
         "yesterday": DAY - timedelta(seconds=1),
     }
     public = {
-        name: factories.listing(organisation=world.firm_a, title=name, created_at=moment).id
+        name: factories.listing(organisation=world.firm_a, title=name, created_at=moment).public_id
         for name, moment in at.items()
     }
     hidden = world.offer
@@ -336,11 +342,11 @@ def test_newest_first_places_an_anonymous_listing_by_its_date_not_its_time(
         hidden.created_at = moment
         db_session.commit()
         result = search_listings(who, SearchFilters(), "en")
-        orders.append([v.id for v in result.items if v.id != world.need.id])
+        orders.append([v.id for v in result.items if v.id != world.need.public_id])
     assert orders[0] == orders[1] == orders[2]
     assert orders[0][0] == public["tomorrow"]
     assert orders[0][-1] == public["yesterday"]
-    assert [i for i in orders[0] if i != hidden.id] == list(public.values())
+    assert [i for i in orders[0] if i != hidden.public_id] == list(public.values())
 
 
 @pytest.fixture
@@ -355,7 +361,7 @@ def test_the_match_pages_of_a_proposal_hide_the_anonymous_firm_from_the_other_si
     client: FlaskClient, world: World, proposal: Match
 ) -> None:
     login(client, world.member_b)
-    for url in ("/matches/", f"/matches/{proposal.id}", "/matches/?status=all"):
+    for url in ("/matches/", f"/matches/{proposal.public_id}", "/matches/?status=all"):
         response = client.get(url)
         assert response.status_code == 200, url
         html = response.get_data(as_text=True)
@@ -368,14 +374,14 @@ def test_the_match_page_shows_only_a_distance_band_towards_an_anonymous_firm(
 ) -> None:
     exact = f"{proposal.road_km:.1f}".replace(".", ",")  # Dutch number format
     login(client, world.member_b)
-    html = client.get(f"/matches/{proposal.id}").get_data(as_text=True)
+    html = client.get(f"/matches/{proposal.public_id}").get_data(as_text=True)
     assert exact not in html
     assert f"{proposal.road_km:.1f}" not in html
     assert " km" in html  # the band, e.g. "< 10 km"
     assert 'id="co2-breakdown"' not in html
     other = client.application.test_client()
     login(other, world.member_a)
-    own = other.get(f"/matches/{proposal.id}").get_data(as_text=True)
+    own = other.get(f"/matches/{proposal.public_id}").get_data(as_text=True)
     # The anonymous firm itself knows both sites: it sees the exact figures.
     assert 'id="co2-breakdown"' in own
 
@@ -393,7 +399,7 @@ def test_both_firms_learn_each_others_name_once_the_match_is_agreed(
     proposal.status = "agreed"
     db.session.commit()
     login(client, world.member_b)
-    html = client.get(f"/matches/{proposal.id}").get_data(as_text=True)
+    html = client.get(f"/matches/{proposal.public_id}").get_data(as_text=True)
     assert A_NAME in html
 
 
@@ -405,11 +411,11 @@ def test_the_firms_own_members_see_name_postcode_and_site(
 ) -> None:
     login(client, world.member_a)
     assert A_NAME in client.get("/listings/").get_data(as_text=True)
-    detail = client.get(f"/listings/{world.offer.id}").get_data(as_text=True)
+    detail = client.get(f"/listings/{world.offer.public_id}").get_data(as_text=True)
     assert A_NAME in detail
     assert A_POSTCODE in detail
     features = client.get("/api/listings").get_json()["features"]
-    feature = next(f for f in features if f["properties"]["id"] == world.offer.id)
+    feature = next(f for f in features if f["properties"]["id"] == world.offer.public_id)
     assert feature["geometry"]["coordinates"] == [SITE_LON, SITE_LAT]
     assert feature["properties"]["organisation_name"] == A_NAME
     assert feature["properties"]["ref"] == "BOSTEL-1"
@@ -423,7 +429,7 @@ def test_the_firms_own_export_round_trips_its_anonymous_listing_in_full(
     client: FlaskClient, world: World
 ) -> None:
     login(client, world.member_a)
-    text = client.get(f"/listings/export.csv?organisation={world.firm_a.id}").data.decode(
+    text = client.get(f"/listings/export.csv?organisation={world.firm_a.public_id}").data.decode(
         "utf-8-sig"
     )
     for value in ("BOSTEL-1", A_NAME, "7416", "6.17321", "52.24687", "anonymous"):
@@ -433,6 +439,6 @@ def test_the_firms_own_export_round_trips_its_anonymous_listing_in_full(
 def test_a_public_listing_shows_its_firm_to_everyone(client: FlaskClient, world: World) -> None:
     world.offer.visibility = "public"
     db.session.commit()
-    html = client.get(f"/listings/{world.offer.id}").get_data(as_text=True)
+    html = client.get(f"/listings/{world.offer.public_id}").get_data(as_text=True)
     assert A_NAME in html
     assert A_POSTCODE in html

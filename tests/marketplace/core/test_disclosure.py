@@ -118,11 +118,11 @@ def test_the_html_listing_pages_show_what_the_disclosure_allows(
 ) -> None:
     shown = allowed(world, viewer)
     as_viewer(client, world, viewer)
-    for url in ("/listings/", f"/listings/{world.offer.id}"):
+    for url in ("/listings/", f"/listings/{world.offer.public_id}"):
         html = client.get(url).get_data(as_text=True)
         assert world.offer.title in html, url
         assert (A_NAME in html) == (shown.organisation_name is not None), url
-    detail = client.get(f"/listings/{world.offer.id}").get_data(as_text=True)
+    detail = client.get(f"/listings/{world.offer.public_id}").get_data(as_text=True)
     assert ("anonymous firm" in detail) == (shown.organisation_name is None)
     assert (A_POSTCODE in detail) == (shown.postcode is not None)
     if shown.ref is None:  # the page need not show the ref, but only where allowed
@@ -136,9 +136,9 @@ def test_the_map_json_gives_exactly_the_disclosed_fields(
     shown = allowed(world, viewer)
     as_viewer(client, world, viewer)
     features = client.get("/api/listings").get_json()["features"]
-    feature = next(f for f in features if f["properties"]["id"] == world.offer.id)
+    feature = next(f for f in features if f["properties"]["id"] == world.offer.public_id)
     props = feature["properties"]
-    assert props["organisation_id"] == shown.organisation_id
+    assert props["organisation_public_id"] == shown.organisation_public_id
     assert props["organisation_name"] == shown.organisation_name
     assert props["postcode"] == shown.postcode
     assert props["ref"] == shown.ref
@@ -226,17 +226,17 @@ def test_the_match_pages_show_what_the_disclosure_allows(
     )
     firm_a_named = shown.counterpart_revealed or disclose_listing(proposal.offer, who).revealed
     as_viewer(client, world, viewer)
-    for url in ("/matches/?status=all", f"/matches/{proposal.id}"):
+    for url in ("/matches/?status=all", f"/matches/{proposal.public_id}"):
         html = client.get(url).get_data(as_text=True)
         assert (A_NAME in html) == firm_a_named, url
         assert str(escape(shown.road_text)) in html, url
-    detail = client.get(f"/matches/{proposal.id}").get_data(as_text=True)
+    detail = client.get(f"/matches/{proposal.public_id}").get_data(as_text=True)
     assert ('id="co2-breakdown"' in detail) == (not shown.distance_hidden)
     assert (A_POSTCODE in detail) is False  # match pages never quote a postcode
 
 
 def test_a_visitor_sees_no_match_page(client: FlaskClient, world: World, proposal: Match) -> None:
     english(client)
-    response = client.get(f"/matches/{proposal.id}")
+    response = client.get(f"/matches/{proposal.public_id}")
     assert response.status_code == 302
     assert "/auth/login" in response.headers["Location"] or "login" in response.headers["Location"]

@@ -34,11 +34,11 @@ from tests.marketplace.region_world import (
 def test_both_sides_accepting_turns_a_proposal_into_an_agreement(
     client: FlaskClient, app: Flask, parties: Parties
 ) -> None:
-    url = f"/matches/{parties.proposal.id}"
+    url = f"/matches/{parties.proposal.public_id}"
     login(client, parties.brewer)
     assert client.post(f"{url}/accept").status_code == 302
     half = reload(parties.proposal)
-    assert (half.status, half.need_accepted_at, half.agreed_at) == ("proposed", None, None)
+    assert (half.status, half.need_accepted_at, half.agreed_at) == ("accepted", None, None)
     assert half.offer_accepted_at is not None
 
     other = app.test_client()
@@ -53,12 +53,12 @@ def test_both_sides_accepting_turns_a_proposal_into_an_agreement(
 def test_a_declined_proposal_can_no_longer_be_accepted(
     client: FlaskClient, parties: Parties
 ) -> None:
-    url = f"/matches/{parties.proposal.id}"
+    url = f"/matches/{parties.proposal.public_id}"
     login(client, parties.farmer)
-    assert client.post(f"{url}/decline").status_code == 302
+    assert client.post(f"{url}/decline", data={"reason": "quality"}).status_code == 302
     assert reload(parties.proposal).status == "declined"
     response = client.post(f"{url}/accept", follow_redirects=True)
-    assert "Only a proposed match can be accepted; this one is declined." in response.get_data(
+    assert "Only an open proposal can be accepted; this one is declined now." in response.get_data(
         as_text=True
     )
     assert reload(parties.proposal).status == "declined"
@@ -79,7 +79,7 @@ def test_a_third_firm_can_neither_see_nor_act_on_the_match(
 ) -> None:
     login(client, parties.outsider)
     data = {"delivered_on": "2026-03-01", "quantity": "10", "unit": "t"}
-    response = getattr(client, method)(f"/matches/{parties.proposal.id}{suffix}", data=data)
+    response = getattr(client, method)(f"/matches/{parties.proposal.public_id}{suffix}", data=data)
     assert response.status_code == 404
     after = reload(parties.proposal)
     assert (after.status, after.offer_accepted_at, after.need_accepted_at) == (
@@ -95,7 +95,7 @@ def test_a_third_firm_does_not_see_the_match_in_its_list(
 ) -> None:
     login(client, parties.outsider)
     html = client.get("/matches/?status=all").get_data(as_text=True)
-    assert f"/matches/{parties.proposal.id}" not in html
+    assert f"/matches/{parties.proposal.public_id}" not in html
     assert "Bierbostel" not in html
 
 
@@ -105,13 +105,15 @@ def test_each_side_sees_the_match_in_its_list(
     for user in (parties.brewer, parties.farmer):
         other = app.test_client()
         login(other, user)
-        assert f"/matches/{parties.proposal.id}" in other.get("/matches/").get_data(as_text=True)
+        assert f"/matches/{parties.proposal.public_id}" in other.get("/matches/").get_data(
+            as_text=True
+        )
 
 
 def test_deliveries_are_refused_before_agreement(client: FlaskClient, parties: Parties) -> None:
     login(client, parties.brewer)
     response = client.post(
-        f"/matches/{parties.proposal.id}/deliveries",
+        f"/matches/{parties.proposal.public_id}/deliveries",
         data={"delivered_on": "2026-03-01", "quantity": "10", "unit": "t"},
     )
     assert response.status_code == 422
@@ -127,7 +129,7 @@ def test_a_delivery_under_an_agreed_match_is_recorded_and_activates_it(
     agree(parties.proposal)
     login(client, parties.farmer)
     response = client.post(
-        f"/matches/{parties.proposal.id}/deliveries",
+        f"/matches/{parties.proposal.public_id}/deliveries",
         data={"delivered_on": "2026-03-01", "quantity": "12.5", "unit": "t", "note": "eerste"},
     )
     assert response.status_code == 302
@@ -156,7 +158,7 @@ def test_a_bad_delivery_is_refused(
 ) -> None:
     agree(parties.proposal)
     login(client, parties.farmer)
-    response = client.post(f"/matches/{parties.proposal.id}/deliveries", data=data)
+    response = client.post(f"/matches/{parties.proposal.public_id}/deliveries", data=data)
     assert response.status_code == 422
     assert count(Delivery) == 0
     assert reload(parties.proposal).status == "agreed"
@@ -165,7 +167,7 @@ def test_a_bad_delivery_is_refused(
 def test_an_agreed_match_can_be_completed(client: FlaskClient, parties: Parties) -> None:
     agree(parties.proposal)
     login(client, parties.brewer)
-    assert client.post(f"/matches/{parties.proposal.id}/complete").status_code == 302
+    assert client.post(f"/matches/{parties.proposal.public_id}/complete").status_code == 302
     assert reload(parties.proposal).status == "completed"
 
 
@@ -174,7 +176,12 @@ def test_an_agreed_match_can_be_completed(client: FlaskClient, parties: Parties)
 
 def test_a_declined_pair_is_not_proposed_again(client: FlaskClient, parties: Parties) -> None:
     login(client, parties.farmer)
-    assert client.post(f"/matches/{parties.proposal.id}/decline").status_code == 302
+    assert (
+        client.post(
+            f"/matches/{parties.proposal.public_id}/decline", data={"reason": "too_far"}
+        ).status_code
+        == 302
+    )
     engine_run = run()
     assert [(m.id, m.status) for m in matches()] == [(parties.proposal.id, "declined")]
     # The engine goes around the declined pair; the storage guard has nothing to skip.
@@ -188,7 +195,7 @@ def test_a_declined_pair_leaves_its_quantity_to_the_next_best_need(
     other_farm = firm_at("7241", "Geitenhouderij Lochem")
     other_feed = need(other_farm, 500.0, material="organics.animal_feed", max_distance_km=40.0)
     db_session.commit()
-    matching.decline(parties.farmer, parties.proposal)
+    matching.decline(parties.farmer, parties.proposal, reason="price")
     db_session.commit()
     run()
     proposed = [m for m in matches() if m.status == "proposed"]
@@ -203,14 +210,14 @@ def test_closing_a_listing_on_its_page_supersedes_its_open_proposal(
 ) -> None:
     login(client, parties.farmer)
     response = client.post(
-        f"/listings/{parties.proposal.need_id}/status", data={"status": "closed"}
+        f"/listings/{parties.proposal.need.public_id}/status", data={"status": "closed"}
     )
     assert response.status_code == 302
     assert [m.status for m in matches()] == ["superseded"]
 
 
 def test_a_pair_declined_longer_ago_than_the_memory_is_proposed_again(parties: Parties) -> None:
-    matching.decline(parties.farmer, parties.proposal)
+    matching.decline(parties.farmer, parties.proposal, reason="price")
     parties.proposal.updated_at = datetime.now(UTC) - timedelta(
         days=matching.DECLINE_MEMORY_DAYS + 1
     )
@@ -232,7 +239,9 @@ def test_a_proposal_whose_listing_is_no_longer_active_cannot_be_accepted(
     for user in (parties.brewer, parties.farmer):
         other = app.test_client()
         login(other, user)
-        response = other.post(f"/matches/{parties.proposal.id}/accept", follow_redirects=True)
+        response = other.post(
+            f"/matches/{parties.proposal.public_id}/accept", follow_redirects=True
+        )
         assert (
             f"This proposal can no longer be accepted: one of its listings is {status}."
             in response.get_data(as_text=True)
@@ -294,7 +303,7 @@ def test_a_coordinator_cannot_accept_both_sides_in_one_click(
     client: FlaskClient, parties: Parties, coordinator: User
 ) -> None:
     login(client, coordinator)
-    response = client.post(f"/matches/{parties.proposal.id}/accept", follow_redirects=True)
+    response = client.post(f"/matches/{parties.proposal.public_id}/accept", follow_redirects=True)
     assert "Choose the firm you act for: the offering or the needing firm." in response.get_data(
         as_text=True
     )
@@ -310,19 +319,19 @@ def test_a_coordinator_cannot_accept_both_sides_in_one_click(
 def test_a_coordinator_accepts_for_one_named_firm_at_a_time_and_is_audited(
     client: FlaskClient, region: Region, parties: Parties, coordinator: User
 ) -> None:
-    url = f"/matches/{parties.proposal.id}"
+    url = f"/matches/{parties.proposal.public_id}"
     login(client, coordinator)
     assert client.post(f"{url}/accept", data={"side": "offer"}).status_code == 302
     half = reload(parties.proposal)
     assert (half.status, half.offer_accepted_at is not None, half.need_accepted_at) == (
-        "proposed",
+        "accepted",
         True,
         None,
     )
     assert client.post(f"{url}/accept", data={"side": "need"}).status_code == 302
     assert reload(parties.proposal).status == "agreed"
     assert audit_entries() == [
-        (region.brewery.id, "match.accept", {"side": "offer", "status": "proposed"}),
+        (region.brewery.id, "match.accept", {"side": "offer", "status": "accepted"}),
         (region.farm.id, "match.accept", {"side": "need", "status": "agreed"}),
     ]
 
@@ -331,20 +340,20 @@ def test_the_detail_page_gives_a_coordinator_one_button_per_firm(
     client: FlaskClient, app: Flask, parties: Parties, coordinator: User
 ) -> None:
     login(client, coordinator)
-    html = client.get(f"/matches/{parties.proposal.id}").get_data(as_text=True)
+    html = client.get(f"/matches/{parties.proposal.public_id}").get_data(as_text=True)
     for button in ("accept-offer", "accept-need", "decline-offer", "decline-need"):
         assert f'id="{button}"' in html
     assert 'id="accept"' not in html
     member = app.test_client()
     login(member, parties.brewer)
-    html = member.get(f"/matches/{parties.proposal.id}").get_data(as_text=True)
+    html = member.get(f"/matches/{parties.proposal.public_id}").get_data(as_text=True)
     assert 'id="accept"' in html
     assert 'id="accept-need"' not in html
 
 
 def test_a_member_cannot_accept_for_the_other_firm(client: FlaskClient, parties: Parties) -> None:
     login(client, parties.brewer)
-    response = client.post(f"/matches/{parties.proposal.id}/accept", data={"side": "need"})
+    response = client.post(f"/matches/{parties.proposal.public_id}/accept", data={"side": "need"})
     assert response.status_code == 403
     assert reload(parties.proposal).need_accepted_at is None
 
@@ -367,11 +376,15 @@ def test_members_acting_for_their_own_firm_leave_no_audit_entries(parties: Parti
 def test_a_coordinator_declining_completing_and_delivering_is_audited(
     client: FlaskClient, region: Region, parties: Parties, coordinator: User
 ) -> None:
-    url = f"/matches/{parties.proposal.id}"
+    url = f"/matches/{parties.proposal.public_id}"
     login(client, coordinator)
-    assert client.post(f"{url}/decline", data={"side": "need"}).status_code == 302
+    assert (
+        client.post(f"{url}/decline", data={"side": "need", "reason": "timing"}).status_code == 302
+    )
     assert reload(parties.proposal).status == "declined"
-    assert audit_entries() == [(region.farm.id, "match.decline", {"side": "need"})]
+    assert audit_entries() == [
+        (region.farm.id, "match.decline", {"side": "need", "reason": "timing"})
+    ]
 
     db.session.execute(sa.delete(AuditEntry))
     parties.proposal.status = "proposed"
@@ -386,6 +399,7 @@ def test_a_coordinator_declining_completing_and_delivering_is_audited(
         "delivered_on": "2026-03-01",
         "quantity": 12.5,
         "unit": "t",
+        "document_number": None,
     }
     assert audit_entries() == [
         (region.brewery.id, "match.delivery", {"side": "offer", **details}),
@@ -409,7 +423,7 @@ def test_the_list_rounds_net_co2e_to_tonnes_while_the_distance_is_hidden(
     html = client.get("/matches/").get_data(as_text=True)
     assert f"≈ {proposal.net_co2e_kg / 1000:,.0f} t" in html
     assert f"{proposal.net_co2e_kg:,.0f}" not in html
-    detail = client.get(f"/matches/{proposal.id}").get_data(as_text=True)
+    detail = client.get(f"/matches/{proposal.public_id}").get_data(as_text=True)
     assert f"≈ {proposal.net_co2e_kg / 1000:,.0f} t" in detail
 
 

@@ -127,7 +127,7 @@ def test_a_good_file_in_any_dialect_is_previewed_first_and_written_on_confirmati
     confirmed = client.post("/listings/import/confirm", data={"token": token_of(html)})
     assert confirmed.status_code == 302
     assert confirmed.headers["Location"].endswith(
-        f"/listings/mine?organisation={member.organisation_id}"
+        f"/listings/mine?organisation={member.organisation.public_id}"
     )
     offer, need = db.session.scalars(sa.select(Listing).order_by(Listing.ref)).all()
     assert (offer.ref, offer.kind, offer.title, offer.status) == (
@@ -504,7 +504,7 @@ def test_exporting_and_re_importing_a_firms_listings_changes_nothing(
 ) -> None:
     before = snapshot(varied.id)
     login(client, member)
-    exported = client.get(f"/listings/export.{fmt}?organisation={varied.id}")
+    exported = client.get(f"/listings/export.{fmt}?organisation={varied.public_id}")
     assert exported.status_code == 200
     html = upload(client, exported.data, f"export.{fmt}").get_data(as_text=True)
     assert "0 new listings, 4 updates." in html
@@ -518,7 +518,7 @@ def test_an_export_re_imported_after_deleting_the_listings_recreates_them_identi
 ) -> None:
     before = snapshot(varied.id)
     login(client, member)
-    exported = client.get(f"/listings/export.{fmt}?organisation={varied.id}").data
+    exported = client.get(f"/listings/export.{fmt}?organisation={varied.public_id}").data
     db.session.execute(sa.delete(ListingAcceptedCode))
     db.session.execute(sa.delete(Listing))
     db.session.commit()
@@ -551,7 +551,7 @@ def test_a_listing_made_with_the_form_survives_export_and_import_unchanged(
     assert client.post("/listings/new", data=FORM_OFFER).status_code == 302
     made = db.session.scalars(sa.select(Listing).where(Listing.title == FORM_OFFER["title"])).one()
     before = snapshot(varied.id)
-    exported = client.get(f"/listings/export.{fmt}?organisation={varied.id}").data
+    exported = client.get(f"/listings/export.{fmt}?organisation={varied.public_id}").data
     html = upload(client, exported, f"export.{fmt}").get_data(as_text=True)
     assert "0 new listings, 5 updates." in html
     client.post("/listings/import/confirm", data={"token": token_of(html)})
@@ -567,20 +567,26 @@ def test_a_listing_stored_without_a_ref_is_found_again_by_the_ref_its_export_wro
     db.session.commit()
     assert legacy.ref is None
     login(client, member)
-    exported = client.get(f"/listings/export.csv?organisation={varied.id}").data
-    assert f"L{legacy.id},".encode() in exported
+    exported = client.get(f"/listings/export.csv?organisation={varied.public_id}").data
+    assert f"{legacy.public_id},".encode() in exported
     html = upload(client, exported, "export.csv").get_data(as_text=True)
     assert "0 new listings, 5 updates." in html
     client.post("/listings/import/confirm", data={"token": token_of(html)})
     db.session.expire_all()
     assert count(Listing, Listing.organisation_id == varied.id) == 5
-    assert (legacy.ref, legacy.title, legacy.status) == (f"L{legacy.id}", "Oud", "paused")
+    assert (legacy.ref, legacy.title, legacy.status) == (legacy.public_id, "Oud", "paused")
 
 
-def test_an_id_ref_never_reaches_another_firms_listing(client: FlaskClient, member: User) -> None:
+@pytest.mark.parametrize(
+    "ref_of", [lambda x: f"L{x.id}", lambda x: x.public_id], ids=["L-id", "public"]
+)
+def test_an_id_ref_never_reaches_another_firms_listing(
+    client: FlaskClient, member: User, ref_of: Any
+) -> None:
     others = factories.listing(title="Van een ander", quantity=7.0)
     db.session.commit()
-    row = [f"L{others.id}", "offer", "Mijn eigen", "", "03 01 05", "3", "t", "7201 AA"]
+    ref = ref_of(others)
+    row = [ref, "offer", "Mijn eigen", "", "03 01 05", "3", "t", "7201 AA"]
     login(client, member)
     html = upload(client, csv_bytes([row]), "lijst.csv").get_data(as_text=True)
     assert "1 new listings, 0 updates." in html
@@ -590,14 +596,16 @@ def test_an_id_ref_never_reaches_another_firms_listing(client: FlaskClient, memb
     mine = db.session.scalars(
         sa.select(Listing).where(Listing.organisation_id == member.organisation_id)
     ).one()
-    assert (mine.ref, mine.title, mine.status) == (f"L{others.id}", "Mijn eigen", "active")
+    assert (mine.ref, mine.title, mine.status) == (ref, "Mijn eigen", "active")
 
 
 def test_the_csv_export_escapes_spreadsheet_formulas(
     client: FlaskClient, member: User, varied: Organisation
 ) -> None:
     login(client, member)
-    text = client.get(f"/listings/export.csv?organisation={varied.id}").data.decode("utf-8-sig")
+    text = client.get(f"/listings/export.csv?organisation={varied.public_id}").data.decode(
+        "utf-8-sig"
+    )
     assert ",'=SUM(A1:A9) pallets," in text
 
 

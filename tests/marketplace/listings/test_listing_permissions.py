@@ -66,7 +66,7 @@ def test_a_draft_is_visible_only_to_its_firm_and_coordinators(
     client: FlaskClient, world: World, actor: str, status: int
 ) -> None:
     as_actor(client, world, actor)
-    response = client.get(f"/listings/{world.draft.id}")
+    response = client.get(f"/listings/{world.draft.public_id}")
     assert response.status_code == status
     assert ("Concept aanbod" in response.get_data(as_text=True)) == (status == 200)
 
@@ -78,7 +78,7 @@ def test_paused_and_closed_listings_of_another_firm_look_missing(
     world.active.status = listing_status
     db.session.commit()
     login(client, world.member_b)
-    assert client.get(f"/listings/{world.active.id}").status_code == 404
+    assert client.get(f"/listings/{world.active.public_id}").status_code == 404
 
 
 @pytest.mark.parametrize("actor", ACTORS)
@@ -86,7 +86,7 @@ def test_an_active_listing_is_visible_to_everyone(
     client: FlaskClient, world: World, actor: str
 ) -> None:
     as_actor(client, world, actor)
-    assert client.get(f"/listings/{world.active.id}").status_code == 200
+    assert client.get(f"/listings/{world.active.public_id}").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -97,7 +97,7 @@ def test_the_organisation_listings_page_is_for_the_firm_and_coordinators(
     client: FlaskClient, world: World, actor: str, status: int
 ) -> None:
     as_actor(client, world, actor)
-    response = client.get(f"/listings/mine?organisation={world.firm_a.id}")
+    response = client.get(f"/listings/mine?organisation={world.firm_a.public_id}")
     assert response.status_code == status
     if status == 200:
         assert "Concept aanbod" in response.get_data(as_text=True)
@@ -119,7 +119,7 @@ def test_the_edit_form_is_for_the_firm_and_coordinators(
     client: FlaskClient, world: World, actor: str, which: str, status: int
 ) -> None:
     as_actor(client, world, actor)
-    assert client.get(f"/listings/{getattr(world, which).id}/edit").status_code == status
+    assert client.get(f"/listings/{getattr(world, which).public_id}/edit").status_code == status
 
 
 @pytest.mark.parametrize(
@@ -131,7 +131,7 @@ def test_another_firm_cannot_save_an_edit(
 ) -> None:
     listing = getattr(world, which)
     as_actor(client, world, actor)
-    response = client.post(f"/listings/{listing.id}/edit", data=OFFER | {"title": "Gekaapt"})
+    response = client.post(f"/listings/{listing.public_id}/edit", data=OFFER | {"title": "Gekaapt"})
     assert response.status_code == status
     db.session.refresh(listing)
     assert listing.title != "Gekaapt"
@@ -150,7 +150,7 @@ def test_only_the_firm_and_coordinators_change_a_listings_status(
     listing = getattr(world, which)
     before = listing.status
     as_actor(client, world, actor)
-    response = client.post(f"/listings/{listing.id}/status", data={"status": target})
+    response = client.post(f"/listings/{listing.public_id}/status", data={"status": target})
     if allowed:
         assert response.status_code == 302
     else:
@@ -166,7 +166,7 @@ def test_only_coordinators_create_listings_for_another_firm(
 ) -> None:
     as_actor(client, world, actor)
     before = count(Listing)
-    response = client.post(f"/listings/new?organisation={world.firm_a.id}", data=OFFER)
+    response = client.post(f"/listings/new?organisation={world.firm_a.public_id}", data=OFFER)
     assert response.status_code == status
     created = db.session.scalars(sa.select(Listing).where(Listing.title == OFFER["title"])).all()
     assert [item.organisation_id for item in created] == (
@@ -190,7 +190,7 @@ def test_only_coordinators_create_listings_for_another_firm(
 def test_anonymous_visitors_are_sent_to_the_login_page(
     client: FlaskClient, world: World, method: str, path: str
 ) -> None:
-    url = path.format(active=world.active.id)
+    url = path.format(active=world.active.public_id)
     response = getattr(client, method)(url, data={"status": "paused"} | OFFER)
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
@@ -211,7 +211,7 @@ def test_only_the_firm_and_coordinators_export_the_firms_listings(
     client: FlaskClient, world: World, fmt: str, actor: str, status: int
 ) -> None:
     as_actor(client, world, actor)
-    response = client.get(f"/listings/export.{fmt}?organisation={world.firm_a.id}")
+    response = client.get(f"/listings/export.{fmt}?organisation={world.firm_a.public_id}")
     assert response.status_code == status
     if status == 200:
         assert response.headers["Content-Disposition"].startswith("attachment;")
@@ -230,7 +230,7 @@ def test_a_member_cannot_choose_another_firm_on_the_import_form(
     login(client, world.member_b)
     data = {
         "file": (io.BytesIO(_csv("x1,,offer,Hout,,03 01 05,5,t,7411")), "hout.csv"),
-        "organisation": str(world.firm_a.id),
+        "organisation": world.firm_a.public_id,
     }
     response = client.post("/listings/import", data=data, content_type="multipart/form-data")
     assert response.status_code == 422
@@ -256,7 +256,7 @@ def test_a_coordinator_imports_for_a_chosen_firm(client: FlaskClient, world: Wor
     body = _csv("x1,,offer,Hout,,03 01 05,5,t,7411")
     response = client.post(
         "/listings/import",
-        data={"file": (io.BytesIO(body), "hout.csv"), "organisation": str(world.firm_a.id)},
+        data={"file": (io.BytesIO(body), "hout.csv"), "organisation": world.firm_a.public_id},
         content_type="multipart/form-data",
     )
     assert response.status_code == 200

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 
 from geo.geocode import geocode_postcode
 from marketplace.accounts.models import User
+from marketplace.core import public_ids
 from marketplace.core.audit import AuditEntry
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
@@ -79,7 +80,7 @@ def test_a_member_publishes_an_offer_located_at_the_organisation_site(
     response = post_listing(client, OFFER)
     assert response.status_code == 302
     listing = db.session.scalars(sa.select(Listing)).one()
-    assert response.headers["Location"].endswith(f"/listings/{listing.id}")
+    assert response.headers["Location"].endswith(f"/listings/{listing.public_id}")
     org = member.organisation
     assert (listing.organisation_id, listing.kind, listing.status) == (org.id, "offer", "active")
     assert (listing.title, listing.material, listing.ewc_code) == (
@@ -306,22 +307,24 @@ def test_a_listing_made_with_the_form_gets_the_ref_its_export_will_carry(
     login(client, member)
     assert post_listing(client, OFFER).status_code == 302
     listing = db.session.scalars(sa.select(Listing)).one()
-    assert listing.ref == f"L{listing.id}"
+    assert listing.ref == listing.public_id
+    assert str(listing.id) not in listing.ref
 
 
 def test_a_form_listing_whose_ref_an_import_already_took_gets_the_next_free_one(
-    client: FlaskClient, member: User
+    client: FlaskClient, member: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Imported rows may have named themselves after ids that did not exist yet.
+    # Imported rows may have named themselves like a public id that did not exist yet.
     first = factories.listing(organisation=member.organisation, ref="first")
     second = factories.listing(organisation=member.organisation, ref="second")
-    next_id = second.id + 1
-    first.ref, second.ref = f"L{next_id}", f"L{next_id}-2"
+    next_public_id = "NextPublicId"
+    first.ref, second.ref = next_public_id, f"{next_public_id}-2"
     db.session.commit()
+    monkeypatch.setattr(public_ids, "new_public_id", lambda: next_public_id)
     login(client, member)
     assert post_listing(client, OFFER).status_code == 302
     created = db.session.scalars(sa.select(Listing).where(Listing.title == OFFER["title"])).one()
-    assert (created.id, created.ref) == (next_id, f"L{next_id}-3")
+    assert (created.public_id, created.ref) == (next_public_id, f"{next_public_id}-3")
 
 
 def test_a_coordinator_creating_a_listing_for_a_firm_writes_an_audit_entry(
@@ -331,7 +334,7 @@ def test_a_coordinator_creating_a_listing_for_a_firm_writes_an_audit_entry(
     coordinator = make_user(role="coordinator")
     db_session.commit()
     login(client, coordinator)
-    response = post_listing(client, OFFER, organisation=firm.id)
+    response = post_listing(client, OFFER, organisation=firm.public_id)
     assert response.status_code == 302
     listing = db.session.scalars(sa.select(Listing)).one()
     assert listing.organisation_id == firm.id
@@ -352,7 +355,9 @@ def test_a_coordinator_editing_a_firms_listing_writes_an_audit_entry(
     coordinator = make_user(role="coordinator")
     db_session.commit()
     login(client, coordinator)
-    response = client.post(f"/listings/{item.id}/edit", data=OFFER | {"title": "Nieuwe titel"})
+    response = client.post(
+        f"/listings/{item.public_id}/edit", data=OFFER | {"title": "Nieuwe titel"}
+    )
     assert response.status_code == 302
     db.session.refresh(item)
     assert item.title == "Nieuwe titel"
@@ -370,7 +375,7 @@ def test_a_member_editing_the_own_listing_writes_no_audit_entry(
     item = factories.listing(organisation=member.organisation)
     db.session.commit()
     login(client, member)
-    response = client.post(f"/listings/{item.id}/edit", data=OFFER | {"quantity": "35"})
+    response = client.post(f"/listings/{item.public_id}/edit", data=OFFER | {"quantity": "35"})
     assert response.status_code == 302
     db.session.refresh(item)
     assert item.quantity == 35.0
@@ -382,7 +387,7 @@ def test_the_edit_form_is_prefilled_with_the_listing(client: FlaskClient, member
     item.accepted_codes = []
     db.session.commit()
     login(client, member)
-    html = client.get(f"/listings/{item.id}/edit").get_data(as_text=True)
+    html = client.get(f"/listings/{item.public_id}/edit").get_data(as_text=True)
     assert 'value="Gerst"' in html
     assert re.search(
         r'<input[^>]*checked[^>]*value="need"|<input[^>]*value="need"[^>]*checked', html
@@ -416,7 +421,7 @@ def test_a_status_change_happens_only_when_the_transition_is_allowed(
     item = factories.listing(organisation=member.organisation, status=current)
     db.session.commit()
     login(client, member)
-    response = client.post(f"/listings/{item.id}/status", data={"status": target})
+    response = client.post(f"/listings/{item.public_id}/status", data={"status": target})
     assert response.status_code == 302
     db.session.refresh(item)
     assert item.status == (target if allowed else current)
@@ -427,7 +432,7 @@ def test_a_refused_status_change_says_why(client: FlaskClient, member: User) -> 
     db.session.commit()
     login(client, member)
     response = client.post(
-        f"/listings/{item.id}/status", data={"status": "paused"}, follow_redirects=True
+        f"/listings/{item.public_id}/status", data={"status": "paused"}, follow_redirects=True
     )
     assert "A draft listing cannot become paused." in response.get_data(as_text=True)
 
@@ -451,10 +456,10 @@ def test_a_status_change_returns_to_the_referring_page_on_this_site_only(
     login(client, member)
     headers = {"Referer": referrer} if referrer else {}
     response = client.post(
-        f"/listings/{item.id}/status", data={"status": "paused"}, headers=headers
+        f"/listings/{item.public_id}/status", data={"status": "paused"}, headers=headers
     )
     assert response.status_code == 302
-    assert response.headers["Location"] == (expected or f"/listings/{item.id}")
+    assert response.headers["Location"] == (expected or f"/listings/{item.public_id}")
 
 
 def test_publishing_a_draft_from_the_edit_form_activates_it(
@@ -463,7 +468,7 @@ def test_publishing_a_draft_from_the_edit_form_activates_it(
     item = factories.listing(organisation=member.organisation, status="draft")
     db.session.commit()
     login(client, member)
-    assert client.post(f"/listings/{item.id}/edit", data=OFFER).status_code == 302
+    assert client.post(f"/listings/{item.public_id}/edit", data=OFFER).status_code == 302
     db.session.refresh(item)
     assert item.status == "active"
 
@@ -488,7 +493,7 @@ def test_a_listing_form_without_a_csrf_token_is_refused(
     )
     assert response.status_code == 302
     data = OFFER | {"status": "paused", "title": "Vervalst"}
-    response = client.post(path.format(id=item.id), data=data)
+    response = client.post(path.format(id=item.public_id), data=data)
     assert response.status_code in (400, 422)
     db.session.refresh(item)
     assert (item.status, item.title) == ("active", "Ongewijzigd")

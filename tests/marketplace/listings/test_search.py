@@ -105,7 +105,7 @@ def market(viewer: User, db_session: Any) -> dict[str, Listing]:
 
 
 def ids_of(market: dict[str, Listing], *names: str) -> set[int]:
-    return {market[n].id for n in names}
+    return {market[n].public_id for n in names}
 
 
 def found(client: FlaskClient, **params: Any) -> set[int]:
@@ -213,7 +213,7 @@ def _expected_distances(viewer: User, market: dict[str, Listing]) -> dict[int, f
     lat = np.array([market[n].lat for n in names])
     origin = viewer.organisation
     km = straight_km(np.full_like(lon, origin.lon), np.full_like(lat, origin.lat), lon, lat)
-    return {market[n].id: float(d) for n, d in zip(names, km, strict=True)}
+    return {market[n].public_id: float(d) for n, d in zip(names, km, strict=True)}
 
 
 @pytest.mark.parametrize("within_km", [5.0, 13.0, 15.0, 40.0, 150.0])
@@ -285,7 +285,9 @@ def test_an_invalid_search_is_a_400_on_the_api(
 @pytest.fixture
 def thirty(viewer: User, db_session: Any) -> list[int]:
     org = viewer.organisation
-    ids = [factories.listing(organisation=org, title=f"Partij {n:02d}").id for n in range(30)]
+    ids = [
+        factories.listing(organisation=org, title=f"Partij {n:02d}").public_id for n in range(30)
+    ]
     db_session.commit()
     return ids
 
@@ -300,7 +302,7 @@ def test_pages_split_the_results_without_overlap_newest_first(
     assert len(first.items) == 25
     assert len(second.items) == 5
     rows = db.session.execute(
-        db.select(Listing.id).order_by(Listing.created_at.desc(), Listing.id.desc())
+        db.select(Listing.public_id).order_by(Listing.created_at.desc(), Listing.id.desc())
     ).scalars()
     assert [v.id for v in first.items + second.items] == list(rows)
 

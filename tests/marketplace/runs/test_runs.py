@@ -107,7 +107,7 @@ def test_a_rerun_keeps_a_firms_consent_to_an_unchanged_proposal(region: Region) 
     run()
     [after] = matches()
     assert after.offer_accepted_at is not None
-    assert after.status == "proposed"
+    assert after.status == "accepted"
 
 
 def test_a_rerun_asks_consent_again_when_the_quantity_changed(region: Region) -> None:

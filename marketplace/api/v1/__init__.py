@@ -1,0 +1,25 @@
+"""``/api/v1``: the JSON API for firms' own systems, described by an OpenAPI 3.1 document.
+
+One blueprint; each module registers its endpoints on it with
+:func:`marketplace.api.v1.spec.operation` (route + OpenAPI operation in one place).
+A new module of endpoints adds one import line below.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from marketplace.extensions import csrf
+
+bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+
+# The blueprint checks CSRF itself: on session-cookie writes only, not with a bearer token.
+csrf.exempt(bp)
+
+from marketplace.api.v1 import auth as _auth  # noqa: E402
+
+bp.before_request(_auth.authenticate)
+bp.after_request(_auth.keep_session_untouched)
+
+# The endpoint modules: importing one registers its routes and OpenAPI operations.
+from marketplace.api.v1 import docs, listings, matches, runs  # noqa: E402, F401
