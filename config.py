@@ -93,6 +93,10 @@ class Config:
     # told this many days before.
     PROPOSAL_MAX_AGE_DAYS = 60
     PROPOSAL_EXPIRY_WARNING_DAYS = 7
+    # Map tiles ({z}/{x}/{y}); ``RESTSTROOM_TILE_URL=none`` draws the map from the shipped
+    # boundaries only. The CSP allows images from this host only while it is configured.
+    TILE_URL: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -124,6 +128,11 @@ class Config:
         settings["PROPOSAL_MAX_AGE_DAYS"] = _int(
             env, "RESTSTROOM_PROPOSAL_MAX_AGE_DAYS", cls.PROPOSAL_MAX_AGE_DAYS
         )
+        if "RESTSTROOM_TILE_URL" in env:
+            raw = env["RESTSTROOM_TILE_URL"].strip()
+            settings["TILE_URL"] = None if raw.lower() in ("", "none", "off") else raw
+        if env.get("RESTSTROOM_TILE_ATTRIBUTION"):
+            settings["TILE_ATTRIBUTION"] = env["RESTSTROOM_TILE_ATTRIBUTION"]
         cls.check(settings, env)
         return settings
 
@@ -143,6 +152,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False  # individual tests switch it back on to prove CSRF rejection
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     PASSWORD_RESET_MAX_AGE_S = 60
+    TILE_URL = None  # tests never leave 127.0.0.1
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:

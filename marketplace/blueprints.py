@@ -36,11 +36,13 @@ def blueprints() -> list[Blueprint]:
     from marketplace.exchanges.routes import bp as matches_bp
     from marketplace.i18n import bp as i18n_bp
     from marketplace.listings.routes import bp as listings_bp
+    from marketplace.region.map_routes import bp as region_map_bp
     from marketplace.region.routes import bp as region_bp
     from marketplace.runs.routes import bp as runs_bp
 
     return [
         region_bp,
+        region_map_bp,
         i18n_bp,
         auth_bp,
         listings_bp,

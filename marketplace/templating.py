@@ -45,6 +45,7 @@ NAV_ITEMS = (
     ("matches.index", _l("Matches"), "user"),
     ("matches.impact", _l("Impact"), "member"),
     ("region.overview", _l("Region"), "coordinator"),
+    ("region_map.page", _l("Map"), "user"),
     ("organisations.profile", _l("My organisation"), "member"),
 )
 
