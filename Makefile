@@ -44,6 +44,7 @@ db: install translations
 run: db
 	$(FLASK) demo load --if-empty --size $(SIZE)
 	$(FLASK) flows run
+	$(FLASK) demo exchanges
 	@echo "Reststroom runs on http://$(HOST):$(PORT)  (Ctrl+C stops it)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 

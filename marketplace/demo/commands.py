@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from marketplace.accounts.models import Organisation
+from marketplace.demo.exchanges import load_demo_exchanges
 from marketplace.demo.services import (
     SIZES,
     DemoDataExists,
@@ -78,6 +79,24 @@ def demo_load(size: str, seed: int, replace: bool, if_empty: bool) -> None:
             raise click.ClickException(str(exc)) from None
     db.session.commit()
     _echo_report(report)
+
+
+@demo_cli.command("exchanges")
+def demo_exchanges() -> None:
+    """Take the demo firm's proposals through every state (after `flask flows run`)."""
+    try:
+        report = load_demo_exchanges()
+    except DemoError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    if report.skipped:
+        click.echo("The demo firm already has agreed exchanges; nothing changed.")
+        return
+    states = ", ".join(f"{n} {status}" for status, n in sorted(report.by_status.items()))
+    click.echo(
+        f"Demo exchanges: {states}; {report.deliveries} deliveries, {report.messages} messages."
+    )
 
 
 @contextmanager

@@ -34,7 +34,14 @@ from marketplace.core.models import utcnow
 from marketplace.core.reference import EWCCode, Municipality, Postcode4, SBICode
 from marketplace.core.reference_data import load_reference_data
 from marketplace.errors import MarketplaceError
-from marketplace.exchanges.models import Delivery, Match
+from marketplace.exchanges.models import (
+    Delivery,
+    Match,
+    MatchEvent,
+    Message,
+    Notification,
+    NotificationSetting,
+)
 from marketplace.extensions import db
 from marketplace.listings.models import Listing, ListingAcceptedCode
 from marketplace.runs.models import EngineRun
@@ -260,6 +267,7 @@ def remove_demo() -> int:
         sa.or_(Match.offer_id.in_(demo_listings), Match.need_id.in_(demo_listings))
     )
     statements: list[Any] = [
+        *_exchange_statements(demo_matches, demo_user_ids),
         sa.delete(Delivery).where(Delivery.match_id.in_(demo_matches)),
         sa.delete(Match).where(Match.id.in_(demo_matches)),
         sa.delete(ListingAcceptedCode).where(ListingAcceptedCode.listing_id.in_(demo_listings)),
@@ -282,6 +290,24 @@ def remove_demo() -> int:
     # Bulk statements bypass the identity map: forget any stale objects loaded earlier.
     db.session.expire_all()
     return count
+
+
+def _exchange_statements(demo_matches: Any, demo_user_ids: Any) -> list[Any]:
+    """The exchanges' rows of demo matches and demo logins: events, messages and
+    notifications go; the demo logins' traces on real matches stay without the login."""
+    return [
+        sa.delete(MatchEvent).where(MatchEvent.match_id.in_(demo_matches)),
+        sa.delete(Message).where(Message.match_id.in_(demo_matches)),
+        sa.delete(Notification).where(
+            sa.or_(Notification.match_id.in_(demo_matches), Notification.user_id.in_(demo_user_ids))
+        ),
+        sa.delete(NotificationSetting).where(NotificationSetting.user_id.in_(demo_user_ids)),
+        sa.update(MatchEvent).where(MatchEvent.user_id.in_(demo_user_ids)).values(user_id=None),
+        sa.update(Message).where(Message.user_id.in_(demo_user_ids)).values(user_id=None),
+        sa.update(Delivery)
+        .where(Delivery.updated_by_id.in_(demo_user_ids))
+        .values(updated_by_id=None),
+    ]
 
 
 def demo_logins() -> tuple[DemoLogin, ...]:

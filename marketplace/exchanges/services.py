@@ -622,7 +622,13 @@ def propose_terms(
     )
     _notify_sides(user, match, _other(sides), "terms")
     db.session.flush()
-    _audit(user, match, sides, "propose_terms", **match.pending_terms)
+    _audit(
+        user,
+        match,
+        sides,
+        "propose_terms",
+        **{k: v for k, v in match.pending_terms.items() if k not in ("side", "user_id")},
+    )
     return match
 
 

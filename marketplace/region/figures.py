@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from marketplace.accounts.models import Organisation
 from marketplace.core.reference import Municipality
 from marketplace.core.vocabulary import AGREED_STATUSES
+from marketplace.exchanges.impact import ExchangeTotals, exchange_totals
 from marketplace.exchanges.models import Match
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
@@ -56,3 +57,11 @@ def region_figures() -> RegionFigures:
         agreed_net_co2e_t_per_year=sum(float(v) for _, v in agreed) / 1000.0,
         proposed_net_co2e_t_per_year=float(proposed[1]) / 1000.0,
     )
+
+
+def exchange_figures() -> ExchangeTotals:
+    """The region's agreed exchanges (estimated) and what their deliveries realised.
+
+    The exchanges slice counts them with the same method as a firm's impact page.
+    """
+    return exchange_totals()

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 
 from marketplace.accounts.decorators import role_required
 from marketplace.region.dashboard import dashboard_for
-from marketplace.region.figures import region_figures
+from marketplace.region.figures import exchange_figures, region_figures
 from marketplace.region.services import exchange_network, municipality_figures
 
 bp = Blueprint("region", __name__)
@@ -17,14 +17,20 @@ bp = Blueprint("region", __name__)
 @bp.get("/")
 def home() -> str:
     """Show the region's headline figures."""
-    return render_template("region/home.html", figures=region_figures())
+    return render_template(
+        "region/home.html", figures=region_figures(), exchange_figures=exchange_figures()
+    )
 
 
 @bp.get("/dashboard")
 @login_required
 def dashboard() -> str:
     """Show the home page of the current user's role."""
-    return render_template("region/dashboard.html", dash=dashboard_for(current_user))
+    return render_template(
+        "region/dashboard.html",
+        dash=dashboard_for(current_user),
+        exchange_figures=exchange_figures(),
+    )
 
 
 @bp.get("/region/")

@@ -202,8 +202,8 @@ def get_match(public_id: str) -> Any:
 @login_required
 def accept_match(public_id: str) -> Any:
     """Accept for the caller's firm; when both firms accepted the match is ``agreed``."""
-    data = _action_body()
     match = exchanges.get_visible_match(current_user, public_id)
+    data = _action_body()
     exchanges.accept(current_user, match, side=_side(data))
     db.session.commit()
     return match_json(match)
@@ -234,10 +234,10 @@ DECLINE_BODY = {
 @login_required
 def decline_match(public_id: str) -> Any:
     """Decline for the caller's firm (``reason``, ``note``); the pair is not proposed again."""
+    match = exchanges.get_visible_match(current_user, public_id)
     data = _action_body("reason", "note")
     reason = _text(data, "reason", max_length=40)
     note = _text(data, "note", max_length=2000)
-    match = exchanges.get_visible_match(current_user, public_id)
     exchanges.decline(current_user, match, side=_side(data), reason=reason, note=note)
     db.session.commit()
     return match_json(match)
@@ -305,11 +305,11 @@ def _delivery_values(data: dict[str, Any]) -> dict[str, Any]:
 @login_required
 def record_delivery(public_id: str) -> Any:
     """Record a delivery under an agreed or active match (it becomes ``active``)."""
+    match = exchanges.get_visible_match(current_user, public_id)
     data = json_object(
         allowed=("side", "delivered_on", "quantity", "unit", "note", "document_number")
     )
     values = _delivery_values(data)
-    match = exchanges.get_visible_match(current_user, public_id)
     delivery = exchanges.record_delivery(current_user, match, side=_side(data), **values)
     db.session.commit()
     return delivery_json(delivery), 201
@@ -329,8 +329,8 @@ def record_delivery(public_id: str) -> Any:
 @login_required
 def complete_match(public_id: str) -> Any:
     """Mark an agreed or active exchange completed."""
-    data = _action_body()
     match = exchanges.get_visible_match(current_user, public_id)
+    data = _action_body()
     exchanges.complete(current_user, match, side=_side(data))
     db.session.commit()
     return match_json(match)
@@ -389,9 +389,9 @@ def list_messages(public_id: str) -> Any:
 @login_required
 def post_message(public_id: str) -> Any:
     """Post a plain-text message; only once both firms agreed (409 before)."""
+    match = exchanges.get_visible_match(current_user, public_id)
     data = json_object(allowed=("body",))
     body = _text(data, "body", max_length=5000, required=True)
-    match = exchanges.get_visible_match(current_user, public_id)
     message = exchanges.post_message(current_user, match, body=body)
     db.session.commit()
     return message_json(message, match), 201

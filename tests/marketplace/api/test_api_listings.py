@@ -336,3 +336,39 @@ def test_an_organisation_without_a_site_needs_a_location(
         "invalid_input",
     )
     assert "location_mode" in error["fields"]
+
+
+def test_import_an_xlsx_body(client: FlaskClient, callers: Callers) -> None:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(CSV_HEADER.strip().split(","))
+    sheet.append(["X-1", "offer", "Pallets", "packaging.pallets", "15 01 03", 30, "pcs", "week"])
+    body = io.BytesIO()
+    book.save(body)
+    response = client.post(
+        "/api/v1/listings/import",
+        data=body.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers=callers.a.headers,
+    )
+    assert response.get_json() == {"created": 1, "updated": 0, "dry_run": False}
+    assert count(Listing, Listing.ref == "X-1") == 1
+
+
+def test_the_readme_example_publishes_an_anonymous_offer(
+    client: FlaskClient, callers: Callers
+) -> None:
+    import json
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[3] / "README.md").read_text(encoding="utf-8")
+    body = re.search(r"-d '(\{.*?\})'", readme, re.S).group(1)
+    response = client.post("/api/v1/listings", json=json.loads(body), headers=callers.a.headers)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["visibility"] == "anonymous"
+    assert response.get_json()["ref"] == "BOSTEL-2026"
