@@ -89,12 +89,13 @@
     }
     overlays[this.label("listings")] = this.layers.listings;
     Object.keys(this.statusLayers).forEach(function (s) {
-      overlays[self.label("status_" + s)] = self.statusLayers[s];
+      overlays[self.label("exchanges_count") + ": " + self.label("status_" + s)] = self.statusLayers[s];
     });
     overlays[this.label("loops")] = this.layers.loops;
     this.layers.boundaries.addTo(map);
     Object.keys(overlays).forEach(function (name) { overlays[name].addTo(map); });
     if (!this.params.get("figure")) { map.removeLayer(this.layers.choropleth); }
+    map.removeLayer(this.layers.organisations);  // on request: it sits on the listings' clusters
     this.control = L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
     this.addLegend();
     this.bindForm();
@@ -344,7 +345,7 @@
       pts.push([u * u * ay + 2 * u * t * cy + t * t * by, (u * u * ax + 2 * u * t * cx + t * t * bx) / k]);
     }
     var len = Math.sqrt(dx * dx + dy * dy) || 1e-6;
-    var size = Math.min(len * 0.18, 0.03);
+    var size = Math.min(len * 0.12, 0.012);
     var tx = bx - cx, ty = by - cy, tl = Math.sqrt(tx * tx + ty * ty) || 1e-6;
     tx /= tl; ty /= tl;
     var end = pts[16], ex = end[1] * k, ey = end[0];
@@ -464,16 +465,12 @@
 
   // --- legend and filters ---------------------------------------------------------------
 
+  // The legend lives beside the map (in the side panel), where it covers nothing.
   CircularityMap.prototype.addLegend = function () {
     var self = this;
-    var legend = L.control({ position: "bottomright" });
-    legend.onAdd = function () {
-      self.legendBox = el("div", null, { "class": "map-legend", id: "map-legend" });
-      L.DomEvent.disableClickPropagation(self.legendBox);
-      self.updateLegend();
-      return self.legendBox;
-    };
-    legend.addTo(this.map);
+    this.legendBox = document.getElementById("map-legend");
+    this.updateLegend();
+    this.map.on("overlayadd overlayremove", function () { self.updateLegend(); });
   };
 
   CircularityMap.prototype.updateLegend = function () {
@@ -505,7 +502,7 @@
       row.appendChild(document.createTextNode(self.label("family_" + k)));
       box.appendChild(row);
     });
-    if (this.choropleth) {
+    if (this.choropleth && this.map.hasLayer(this.layers.choropleth)) {
       box.appendChild(el("h3", this.label("figure_" + this.choropleth.figure)));
       var b = this.choropleth.breaks;
       CHORO.forEach(function (color, i) {

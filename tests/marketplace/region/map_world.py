@@ -74,6 +74,11 @@ def _firm(name: str, site: tuple[float, float], code: str) -> Organisation:
 
 @pytest.fixture
 def world(db_session: Any) -> MapWorld:
+    return build_world(db_session)
+
+
+def build_world(db_session: Any) -> MapWorld:
+    """Create and commit the world (the browser tests' server thread must see it)."""
     a = _firm("Brouwerij Aaltink", DEVENTER, "GM0150")
     b = _firm("Boerderij Bessel", ZUTPHEN, "GM0301")
     c = _firm("Centrale Cortenoever", APELDOORN, "GM0200")
