@@ -1,0 +1,202 @@
+"""Benchmark of the circularity map: its GeoJSON endpoints and the page in Chromium.
+
+For each database given (a demo loaded and its engine run stored), as the demo
+coordinator:
+
+- every GeoJSON endpoint the map calls on opening (the region view, zoom 10) and when
+  zoomed out to the whole country (zoom 7): the first (cold) answer, then the median of
+  ``--repeat`` warm answers, and the size in bytes; next to it, in the same process, the
+  same app serving a static file of the same size (the reference, for a ratio);
+- the page in Chromium (Debian's ``/usr/bin/chromium`` through Playwright): from
+  navigation to "usable" (features drawn, ``data-ready=1``, and a layer switched off and on
+  in the layer control), median of ``--repeat`` loads; and zooming out to the country.
+
+No test depends on these numbers; bench/README.md records them.
+
+```console
+$ .venv/bin/python bench/region.py \\
+    --db region=sqlite:////tmp/region-demo.sqlite3 \\
+    --db national=postgresql+psycopg://postgres@127.0.0.1:5432/wt_map_bench
+```
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, send_from_directory
+
+COORDINATOR = ("coordinator@demo.reststroom.nl", "reststroom-demo")
+REGION_VIEW = {"bbox": "5.70,51.95,6.55,52.45", "zoom": "10"}
+NATIONAL_VIEW = {"bbox": "3.0,50.6,7.4,53.7", "zoom": "7"}
+CHROMIUM = "/usr/bin/chromium"
+
+
+def make_app(url: str) -> Flask:
+    from marketplace import create_app
+
+    app = create_app(
+        "development",
+        SQLALCHEMY_DATABASE_URI=url,
+        WTF_CSRF_ENABLED=False,
+        TILE_URL=None,
+        DEBUG=False,
+        SECRET_KEY="bench-only-secret-key-0123456789",
+    )
+    reference_dir = Path(tempfile.mkdtemp(prefix="reststroom-bench-"))
+    app.config["BENCH_REFERENCE_DIR"] = reference_dir
+
+    @app.get("/bench-reference/<name>")
+    def bench_reference(name: str) -> Any:
+        return send_from_directory(reference_dir, name)
+
+    return app
+
+
+def timed_get(client: Any, path: str, params: dict[str, str] | None = None) -> tuple[float, int]:
+    started = time.perf_counter()
+    response = client.get(path, query_string=params or {})
+    elapsed = time.perf_counter() - started
+    assert response.status_code == 200, (path, response.status_code, response.data[:300])
+    return elapsed, len(response.data)
+
+
+def measure_endpoints(app: Flask, repeat: int) -> list[dict[str, Any]]:
+    client = app.test_client()
+    response = client.post("/login", data={"email": COORDINATOR[0], "password": COORDINATOR[1]})
+    assert response.status_code == 302, "the demo coordinator could not log in"
+    calls = [
+        ("municipalities", "/api/v1/map/municipalities.geojson", {}),
+        ("listings (region)", "/api/v1/map/listings.geojson", REGION_VIEW),
+        ("exchanges (region)", "/api/v1/map/exchanges.geojson", REGION_VIEW),
+        ("loops", "/api/v1/map/exchanges.geojson", {"loops": "1"}),
+        ("organisations (region)", "/api/v1/map/organisations.geojson", REGION_VIEW),
+        ("listings (national)", "/api/v1/map/listings.geojson", NATIONAL_VIEW),
+        ("exchanges (national)", "/api/v1/map/exchanges.geojson", NATIONAL_VIEW),
+        ("organisations (national)", "/api/v1/map/organisations.geojson", NATIONAL_VIEW),
+    ]
+    rows = []
+    for name, path, params in calls:
+        cold_s, size = timed_get(client, path, params)
+        warm = [timed_get(client, path, params)[0] for _ in range(repeat)]
+        reference = app.config["BENCH_REFERENCE_DIR"] / f"ref-{size}.json"
+        reference.write_bytes(b"x" * size)
+        ref = [timed_get(client, f"/bench-reference/{reference.name}")[0] for _ in range(repeat)]
+        rows.append(
+            {
+                "name": name,
+                "bytes": size,
+                "cold_s": cold_s,
+                "warm_s": statistics.median(warm),
+                "reference_s": statistics.median(ref),
+            }
+        )
+    return rows
+
+
+def measure_browser(app: Flask, repeat: int) -> dict[str, float]:
+    from playwright.sync_api import expect, sync_playwright
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{server.port}"
+    loads, zoom_outs = [], []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--headless=new"]
+            )
+            context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900})
+            page = context.new_page()
+            expect.set_options(timeout=30_000)
+            page.goto("/login")
+            page.locator("#main input[name=email]").fill(COORDINATOR[0])
+            page.locator("#main input[name=password]").fill(COORDINATOR[1])
+            page.locator("#main form button[type=submit]").click()
+            page.wait_for_url("**/dashboard")
+            ready = page.locator('#circularity-map[data-ready="1"]')
+            for i in range(repeat + 1):
+                started = time.perf_counter()
+                page.goto("/region/map")
+                expect(ready).to_have_count(1)
+                assert page.locator("path.flow-arc, path.exchange-arc").count() > 0
+                toggle = page.locator(
+                    ".leaflet-control-layers-overlays label input[type=checkbox]"
+                ).nth(3)  # the listings layer
+                toggle.uncheck()
+                expect(page.locator(".listing-cluster")).to_have_count(0)
+                toggle.check()
+                usable_s = time.perf_counter() - started
+                started = time.perf_counter()
+                page.evaluate("window.reststroomMap.map.setView([52.2, 5.3], 7)")
+                page.wait_for_function(
+                    "document.querySelector('#circularity-map').dataset.level === 'grid'"
+                    " && document.querySelector('#circularity-map').dataset.ready === '1'"
+                )
+                zoom_s = time.perf_counter() - started
+                if i:  # the first load warms the browser's and the server's caches
+                    loads.append(usable_s)
+                    zoom_outs.append(zoom_s)
+            browser.close()
+    finally:
+        server.shutdown()
+    return {
+        "usable_s": statistics.median(loads),
+        "usable_max_s": max(loads),
+        "zoom_out_s": statistics.median(zoom_outs),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--db",
+        action="append",
+        required=True,
+        metavar="LABEL=URL",
+        help="a database with a demo and its engine run (repeatable)",
+    )
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+    for item in args.db:
+        label, _, url = item.partition("=")
+        app = make_app(url)
+        with app.app_context():
+            from sqlalchemy import func, select
+
+            from marketplace.exchanges.models import Match
+            from marketplace.extensions import db
+            from marketplace.listings.models import Listing
+
+            listings = db.session.scalar(select(func.count()).select_from(Listing))
+            matches = db.session.scalar(select(func.count()).select_from(Match))
+        print(f"\n## {label}: {listings:,} listings, {matches:,} matches\n")
+        rows = measure_endpoints(app, args.repeat)
+        print("| endpoint | size | first answer | warm (median) | static file, same size | ratio |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for r in rows:
+            print(
+                f"| {r['name']} | {r['bytes'] / 1000:,.1f} kB | {r['cold_s'] * 1000:,.0f} ms "
+                f"| {r['warm_s'] * 1000:,.0f} ms | {r['reference_s'] * 1000:,.1f} ms "
+                f"| {r['warm_s'] / r['reference_s']:,.1f}x |"
+            )
+        if not args.no_browser:
+            b = measure_browser(app, args.repeat)
+            print(
+                f"\nChromium: map usable after {b['usable_s']:.2f} s (median; max "
+                f"{b['usable_max_s']:.2f} s); zoom out to the country and redrawn after "
+                f"{b['zoom_out_s']:.2f} s"
+            )
+
+
+if __name__ == "__main__":
+    main()
