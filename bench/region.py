@@ -47,7 +47,7 @@ def make_app(url: str) -> Flask:
         WTF_CSRF_ENABLED=False,
         TILE_URL=None,
         DEBUG=False,
-        SECRET_KEY="bench-only-secret-key-0123456789",
+        SECRET_KEY="bench-only-secret-key-0123456789",  # noqa: S106 - a local benchmark
     )
     reference_dir = Path(tempfile.mkdtemp(prefix="reststroom-bench-"))
     app.config["BENCH_REFERENCE_DIR"] = reference_dir
