@@ -16,9 +16,11 @@ use municipalities, which every viewer may see.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cache
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -833,18 +835,42 @@ def loop_collection(viewer: Any, filters: MapFilters) -> dict[str, Any]:
 # --- municipalities ----------------------------------------------------------------------
 
 
-def municipality_collection(viewer: Any) -> dict[str, Any]:
-    """Every municipality's boundary and the region's outline; for coordinators with the
-    choropleth's figures per municipality."""
+def municipality_geojson(viewer: Any) -> str:
+    """Every municipality's boundary and the region's outline, as GeoJSON text; for
+    coordinators with the choropleth's figures per municipality.
+
+    The simplified geometries are serialised once per process: only the properties are
+    written per request.
+    """
     figures = municipality_map_figures() if _is_coordinator(viewer) else {}
-    features = []
-    for feature in boundary_features():
-        props = dict(feature["properties"])
+    parts = []
+    for props, geometry in boundary_texts():
         code = props.get("code")
         if figures and code:
-            props.update(figures.get(code, dict.fromkeys(CHOROPLETH_FIGURES, 0)))
-        features.append({"type": "Feature", "geometry": feature["geometry"], "properties": props})
-    return collection(features, figures=list(CHOROPLETH_FIGURES) if figures else [])
+            props = {**props, **figures.get(code, dict.fromkeys(CHOROPLETH_FIGURES, 0))}
+        parts.append(
+            '{"type":"Feature","geometry":'
+            + geometry
+            + ',"properties":'
+            + json.dumps(props, separators=(",", ":"))
+            + "}"
+        )
+    meta = json.dumps({"figures": list(CHOROPLETH_FIGURES) if figures else []})
+    return (
+        '{"type":"FeatureCollection","features":['
+        + ",".join(parts)
+        + '],"reststroom":'
+        + meta
+        + "}"
+    )
+
+
+@cache
+def boundary_texts() -> tuple[tuple[dict[str, Any], str], ...]:
+    return tuple(
+        (f["properties"], json.dumps(f["geometry"], separators=(",", ":")))
+        for f in boundary_features()
+    )
 
 
 def municipality_map_figures() -> dict[str, dict[str, float]]:

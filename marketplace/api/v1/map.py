@@ -85,7 +85,11 @@ def map_municipalities() -> Response:
     """Boundaries for orientation (no tiles needed); coordinators also get the choropleth's
     figures per municipality (tonnes exchanged, CO2e avoided estimated and realised,
     unmatched supply, active firms)."""
-    return _geojson(map_data.municipality_collection(current_user))
+    response = Response(
+        map_data.municipality_geojson(current_user), mimetype="application/geo+json"
+    )
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 @operation(
