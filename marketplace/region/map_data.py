@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
 from typing import Any, Final
@@ -544,7 +544,6 @@ class Flow:
     energy_mwh: float = 0.0
     net_co2e_kg: float = 0.0
     loops: int = 0
-    families: dict[str, int] = field(default_factory=dict)
 
     def feature(self) -> dict[str, Any]:
         internal = self.source.key == self.target.key
@@ -573,7 +572,6 @@ class Flow:
                 "energy_mwh": round(self.energy_mwh, 3),
                 "net_co2e_kg": round(self.net_co2e_kg, 1),
                 "loops": self.loops,
-                "family": max(self.families, key=self.families.get) if self.families else None,
             },
         }
 
@@ -608,7 +606,6 @@ def _flows(conditions: list[Any], offer: Any, need: Any, filters: MapFilters) ->
             offer.municipality_code,
             need.municipality_code,
             Match.status,
-            offer.material,
             sa.func.count(),
             sa.func.sum(sa.func.coalesce(Match.mass_t_per_year, 0.0)),
             sa.func.sum(sa.case((Match.unit == "MWh", Match.quantity_per_year), else_=0.0)),
@@ -618,11 +615,11 @@ def _flows(conditions: list[Any], offer: Any, need: Any, filters: MapFilters) ->
         .join(offer, offer.id == Match.offer_id)
         .join(need, need.id == Match.need_id)
         .where(*conditions)
-        .group_by(offer.municipality_code, need.municipality_code, Match.status, offer.material)
+        .group_by(offer.municipality_code, need.municipality_code, Match.status)
     ).all()
     nodes = filters.nodes()
     flows: dict[tuple[str, str, str], Flow] = {}
-    for source_code, target_code, status, material, n, mass_t, mwh, net, loops in rows:
+    for source_code, target_code, status, n, mass_t, mwh, net, loops in rows:
         source, target = nodes.get(source_code or ""), nodes.get(target_code or "")
         if source is None or target is None:
             continue
@@ -636,9 +633,13 @@ def _flows(conditions: list[Any], offer: Any, need: Any, filters: MapFilters) ->
         flow.energy_mwh += float(mwh or 0.0)
         flow.net_co2e_kg += float(net or 0.0)
         flow.loops += loops
-        family = _family(material)
-        flow.families[family] = flow.families.get(family, 0) + n
     return list(flows.values())
+
+
+def _codes_near(bbox: tuple[float, float, float, float], share: float) -> list[str]:
+    """Municipalities whose point lies in ``bbox`` grown by ``share`` on each side."""
+    grown = _grown(bbox, share)
+    return [c for c, node in municipality_nodes().items() if _in_bbox(node.lon, node.lat, grown)]
 
 
 def _exchange_rows(conditions: list[Any], offer: Any, need: Any, *, limit: int) -> list[Any]:
@@ -777,72 +778,87 @@ def exchange_collection(viewer: Any, filters: MapFilters) -> dict[str, Any]:
                     if any(_in_bbox(*c, filters.bbox) for c in f["geometry"]["coordinates"])
                 ]
             return collection(features, level="exchange")
-    flows = _flows(conditions, offer, need, filters)
     if filters.bbox is not None and (filters.zoom or 0) >= MUNICIPALITY_ZOOM:
-        grown = _grown(filters.bbox, 0.5)
-        flows = [
-            f
-            for f in flows
-            if _in_bbox(f.source.lon, f.source.lat, grown)
-            or _in_bbox(f.target.lon, f.target.lat, grown)
-        ]
+        # Only flows that touch the view (municipalities are public: no disclosure issue).
+        codes = _codes_near(filters.bbox, 0.25)
+        conditions.append(
+            sa.or_(offer.municipality_code.in_(codes), need.municipality_code.in_(codes))
+        )
+    flows = _flows(conditions, offer, need, filters)
     return collection([f.feature() for f in flows], level=_level(filters))
 
 
 def loop_collection(viewer: Any, filters: MapFilters) -> dict[str, Any]:
-    """Closed loops: one MultiLineString per loop, of its exchanges (shown points)."""
+    """Closed loops, one feature each: its exchanges drawn between their municipalities
+    (a MultiLineString; a Point when all of them stay inside one), with their sums."""
     offer = sa.orm.aliased(Listing)
     need = sa.orm.aliased(Listing)
     conditions = _exchange_conditions(viewer, filters, offer, need)
     conditions.append(Match.loop_id.is_not(None))
     if not _is_coordinator(viewer):
         conditions.append(Match.status.in_(AGREED_STATUSES))
+    rows = db.session.execute(
+        sa.select(
+            Match.loop_id,
+            offer.municipality_code,
+            need.municipality_code,
+            sa.func.count(),
+            sa.func.sum(sa.func.coalesce(Match.mass_t_per_year, 0.0)),
+            sa.func.sum(Match.net_co2e_kg),
+        )
+        .join(offer, offer.id == Match.offer_id)
+        .join(need, need.id == Match.need_id)
+        .where(*conditions)
+        .group_by(Match.loop_id, offer.municipality_code, need.municipality_code)
+    ).all()
+    nodes = municipality_nodes()
     loops: dict[str, dict[str, Any]] = {}
-    for row in _exchange_rows(conditions, offer, need, limit=MAX_INDIVIDUAL * 8):
-        feature = _exchange_feature(row, viewer)
-        if feature is None or not feature["properties"]["loop_id"]:
+    for loop_id, source_code, target_code, n, mass_t, net in rows:
+        source, target = nodes.get(source_code or ""), nodes.get(target_code or "")
+        if source is None or target is None:
             continue
-        props = feature["properties"]
         loop = loops.setdefault(
-            props["loop_id"],
+            loop_id,
+            {"lines": [], "point": source, "count": 0, "mass_t": 0.0, "net_co2e_kg": 0.0},
+        )
+        if source.key != target.key:
+            loop["lines"].append([[source.lon, source.lat], [target.lon, target.lat]])
+        loop["count"] += n
+        loop["mass_t"] += float(mass_t or 0.0)
+        loop["net_co2e_kg"] += float(net or 0.0)
+    features = []
+    for loop_id, loop in loops.items():
+        geometry = (
+            {"type": "MultiLineString", "coordinates": loop["lines"]}
+            if loop["lines"]
+            else _point(loop["point"].lon, loop["point"].lat)
+        )
+        features.append(
             {
-                "lines": [],
+                "type": "Feature",
+                "geometry": geometry,
                 "properties": {
-                    "loop_id": props["loop_id"],
-                    "count": 0,
-                    "mass_t": 0.0,
-                    "net_co2e_kg": 0.0,
+                    "loop_id": loop_id,
+                    "count": loop["count"],
+                    "mass_t": round(loop["mass_t"], 3),
+                    "net_co2e_kg": round(loop["net_co2e_kg"], 1),
                 },
-            },
+            }
         )
-        loop["lines"].append(feature["geometry"]["coordinates"])
-        loop["properties"]["count"] += 1
-        loop["properties"]["mass_t"] = round(loop["properties"]["mass_t"] + props["mass_t"], 3)
-        loop["properties"]["net_co2e_kg"] = round(
-            loop["properties"]["net_co2e_kg"] + props["net_co2e_kg"], 1
-        )
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {"type": "MultiLineString", "coordinates": loop["lines"]},
-            "properties": loop["properties"],
-        }
-        for loop in loops.values()
-    ]
     return collection(features, level="loop")
 
 
 # --- municipalities ----------------------------------------------------------------------
 
 
-def municipality_geojson(viewer: Any) -> str:
+def municipality_geojson(viewer: Any, *, figures: bool = False) -> str:
     """Every municipality's boundary and the region's outline, as GeoJSON text; for
-    coordinators with the choropleth's figures per municipality.
+    coordinators who ask (``figures``) with the choropleth's figures per municipality.
 
     The simplified geometries are serialised once per process: only the properties are
     written per request.
     """
-    figures = municipality_map_figures() if _is_coordinator(viewer) else {}
+    figures = municipality_map_figures() if figures and _is_coordinator(viewer) else {}
     parts = []
     for props, geometry in boundary_texts():
         code = props.get("code")

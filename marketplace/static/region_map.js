@@ -131,7 +131,7 @@
   CircularityMap.prototype.loadBoundaries = function () {
     var self = this;
     return this.fetchJSON(this.cfg.municipalities).then(function (data) {
-      var region = [], figures = data.reststroom && data.reststroom.figures;
+      var region = [];
       L.geoJSON(data, {
         pane: "boundaries",
         filter: function (f) { return !f.properties.outline; },
@@ -154,8 +154,7 @@
           layer.on("click", function () { self.showMunicipality(f.properties); });
         }
       }).addTo(self.layers.municipalities);
-      self.boundaryData = data;
-      if (figures && figures.length) { self.drawChoropleth(self.params.get("figure") || "exchanged_t"); }
+      if (self.cfg.coordinator && self.params.get("figure")) { self.loadFigures(self.params.get("figure")); }
       self.container.dataset.municipalities = String(region.length);
       if (!self.params.get("bbox")) {
         self.map.fitBounds(outline.getBounds(), { padding: [10, 10], animate: false });
@@ -163,9 +162,20 @@
     }).catch(function (err) { self.fail(err); });
   };
 
+  // The choropleth's figures cost queries over every listing and exchange: asked for only
+  // when the choropleth is switched on.
+  CircularityMap.prototype.loadFigures = function (figure) {
+    var self = this;
+    if (this.figureData) { this.drawChoropleth(figure); return Promise.resolve(); }
+    return this.fetchJSON(this.cfg.municipalities + "?figures=1").then(function (data) {
+      self.figureData = data;
+      self.drawChoropleth(figure);
+    }).catch(function (err) { self.fail(err); });
+  };
+
   CircularityMap.prototype.drawChoropleth = function (figure) {
     var self = this;
-    var features = this.boundaryData.features.filter(function (f) {
+    var features = this.figureData.features.filter(function (f) {
       return !f.properties.outline && f.properties[figure] > 0;
     });
     var values = features.map(function (f) { return f.properties[figure]; }).sort(function (a, b) { return a - b; });
@@ -432,6 +442,13 @@
     layer.clearLayers();
     data.features.forEach(function (f) {
       var p = f.properties;
+      if (f.geometry.type === "Point") {
+        var c = f.geometry.coordinates;
+        var ring = L.circleMarker([c[1], c[0]], { radius: 16, color: LOOP_COLOR, weight: 5, opacity: 0.5, fill: false, pane: "flows", className: "loop-arc" });
+        ring.on("click", function (e) { L.DomEvent.stop(e); self.showLoop(p); });
+        layer.addLayer(ring);
+        return;
+      }
       f.geometry.coordinates.forEach(function (cs) {
         var shape = arc([cs[0][1], cs[0][0]], [cs[1][1], cs[1][0]], 0.18);
         var line = L.polyline(shape.line, { color: LOOP_COLOR, weight: 7, opacity: 0.45, pane: "flows", className: "loop-arc" });
@@ -472,7 +489,12 @@
     var self = this;
     this.legendBox = document.getElementById("map-legend");
     this.updateLegend();
-    this.map.on("overlayadd overlayremove", function () { self.updateLegend(); });
+    this.map.on("overlayadd overlayremove", function (e) {
+      if (e.type === "overlayadd" && e.layer === self.layers.choropleth) {
+        self.loadFigures(self.params.get("figure") || "exchanged_t");
+      }
+      self.updateLegend();
+    });
   };
 
   CircularityMap.prototype.updateLegend = function () {
@@ -527,8 +549,8 @@
       Array.from(q.keys()).forEach(function (k) { if (!q.get(k)) { q.delete(k); } });
       self.params = q;
       history.replaceState(null, "", window.location.pathname + (q.toString() ? "?" + q.toString() : ""));
-      if (self.boundaryData && q.get("figure")) {
-        self.drawChoropleth(q.get("figure"));
+      if (self.cfg.coordinator && q.get("figure")) {
+        self.loadFigures(q.get("figure"));
         self.map.addLayer(self.layers.choropleth);
       } else if (!q.get("figure")) {
         self.map.removeLayer(self.layers.choropleth);

@@ -78,16 +78,23 @@ def _geojson(data: dict[str, Any]) -> Response:
     summary="Municipal boundaries and the region's outline",
     access=PUBLIC,
     tag=TAG,
+    parameters=[
+        query(
+            "figures",
+            {"type": "string", "enum": ["0", "1"]},
+            "Coordinators: add the choropleth's figures",
+        )
+    ],
     responses=_geojson_response("Every Dutch municipality (simplified) and the region outline"),
     errors=(422,),
 )
 def map_municipalities() -> Response:
-    """Boundaries for orientation (no tiles needed); coordinators also get the choropleth's
-    figures per municipality (tonnes exchanged, CO2e avoided estimated and realised,
-    unmatched supply, active firms)."""
-    response = Response(
-        map_data.municipality_geojson(current_user), mimetype="application/geo+json"
-    )
+    """Boundaries for orientation (no tiles needed); with ``figures=1`` coordinators also
+    get the choropleth's figures per municipality (tonnes exchanged, CO2e avoided estimated
+    and realised, unmatched supply, active firms)."""
+    figures = request.args.get("figures") == "1"
+    text = map_data.municipality_geojson(current_user, figures=figures)
+    response = Response(text, mimetype="application/geo+json")
     response.headers["Cache-Control"] = "private, max-age=300"
     return response
 

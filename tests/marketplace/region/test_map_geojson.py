@@ -78,8 +78,9 @@ def test_municipal_boundaries_are_valid_geojson_with_the_region_outline(
     assert len(municipalities) == 345
     assert sum(f["properties"]["in_region"] for f in municipalities) == 8
     assert len(outline) == 1 and outline[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
-    # The public gets boundaries only: no figures.
+    # The public gets boundaries only: no figures, even when it asks.
     assert "exchanged_t" not in municipalities[0]["properties"]
+    assert "exchanged_t" not in str(get(client, "municipalities.geojson", figures="1"))
     assert len(client.get(f"{API}/municipalities.geojson").data) < 1_000_000
 
 
@@ -87,7 +88,8 @@ def test_coordinators_get_choropleth_figures_that_add_up_to_the_region(
     client: FlaskClient, world: MapWorld
 ) -> None:
     login(client, world.coordinator)
-    data = get(client, "municipalities.geojson")
+    assert "exchanged_t" not in str(get(client, "municipalities.geojson"))  # on request only
+    data = get(client, "municipalities.geojson", figures="1")
     by_code = {f["properties"]["code"]: f["properties"] for f in data["features"]}
     agreed_t = sum(
         m.mass_t_per_year or 0.0
