@@ -82,6 +82,7 @@ def measure_endpoints(app: Flask, repeat: int) -> list[dict[str, Any]]:
         ("listings (national)", "/api/v1/map/listings.geojson", NATIONAL_VIEW),
         ("exchanges (national)", "/api/v1/map/exchanges.geojson", NATIONAL_VIEW),
         ("organisations (national)", "/api/v1/map/organisations.geojson", NATIONAL_VIEW),
+        ("choropleth figures (on request)", "/api/v1/map/municipalities.geojson", {"figures": "1"}),
     ]
     rows = []
     for name, path, params in calls:

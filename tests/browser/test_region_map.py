@@ -161,3 +161,8 @@ def test_the_national_map_is_usable_within_two_seconds(browser: Browser) -> None
     finally:
         context.close()
         server.shutdown()
+        from marketplace.extensions import db
+
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
