@@ -55,8 +55,11 @@ EXCHANGE_LAYERS: Final = ("proposed", *AGREED_STATUSES)
 STREET_ZOOM: Final = 12
 #: Below this zoom, aggregates are per grid cell instead of per municipality.
 MUNICIPALITY_ZOOM: Final = 9
-#: Grid cells (km) below :data:`MUNICIPALITY_ZOOM`.
+#: Grid cells (km) below :data:`MUNICIPALITY_ZOOM`: coarse for the whole country, finer at
+#: provincial zoom, so that clusters do not overlap.
 GRID_CELL_KM: Final = 20.0
+COUNTRY_GRID_CELL_KM: Final = 40.0
+COUNTRY_ZOOM: Final = 7
 #: Individual features are sent when at most this many match the filters.
 MAX_INDIVIDUAL: Final = 500
 #: The material families: the taxonomy's top-level categories.
@@ -107,6 +110,8 @@ class MapFilters:
         return None
 
     def nodes(self) -> dict[str, Node]:
+        if self.zoom is not None and self.zoom <= COUNTRY_ZOOM:
+            return grid_nodes(COUNTRY_GRID_CELL_KM)
         if self.zoom is not None and self.zoom < MUNICIPALITY_ZOOM:
             return grid_nodes(GRID_CELL_KM)
         return municipality_nodes()
@@ -797,6 +802,11 @@ def loop_collection(viewer: Any, filters: MapFilters) -> dict[str, Any]:
     conditions.append(Match.loop_id.is_not(None))
     if not _is_coordinator(viewer):
         conditions.append(Match.status.in_(AGREED_STATUSES))
+    if filters.bbox is not None and (filters.zoom or 0) >= MUNICIPALITY_ZOOM:
+        codes = _codes_near(filters.bbox, 0.25)
+        conditions.append(
+            sa.or_(offer.municipality_code.in_(codes), need.municipality_code.in_(codes))
+        )
     rows = db.session.execute(
         sa.select(
             Match.loop_id,

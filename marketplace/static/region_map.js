@@ -227,7 +227,7 @@
     var calls = [
       this.fetchJSON(this.cfg.listings + "?" + q, ctrl.signal),
       this.fetchJSON(this.cfg.exchanges + "?" + q, ctrl.signal),
-      this.fetchJSON(this.cfg.exchanges + "?" + this.query({ loops: "1" }), ctrl.signal),
+      this.fetchJSON(this.cfg.exchanges + "?" + this.query({ loops: "1", bbox: view.bbox, zoom: view.zoom }), ctrl.signal),
       this.cfg.organisations ? this.fetchJSON(this.cfg.organisations + "?" + q, ctrl.signal) : Promise.resolve(null)
     ];
     return Promise.all(calls).then(function (res) {
@@ -250,8 +250,9 @@
     box.appendChild(el("div", String(err.message || err)));
   };
 
-  function clusterIcon(count, color, cls) {
-    var size = Math.round(18 + Math.min(34, Math.sqrt(count) * 3));
+  function clusterIcon(count, color, cls, zoom) {
+    var most = zoom <= 7 ? 16 : (zoom < 9 ? 22 : 34);  // no overlap at country zoom
+    var size = Math.round(18 + Math.min(most, Math.sqrt(count) * 3));
     var div = el("div", count > 9999 ? Math.round(count / 1000) + "k" : count, { "class": "cluster-icon " + cls });
     div.style.width = size + "px";
     div.style.height = size + "px";
@@ -266,7 +267,7 @@
       var p = f.properties, c = f.geometry.coordinates, latlng = [c[1], c[0]];
       if (p.cluster) {
         clusters += 1;
-        var m = L.marker(latlng, { icon: clusterIcon(p.count, FAMILY_COLORS[p.family] || "#555", "listing-cluster") });
+        var m = L.marker(latlng, { icon: clusterIcon(p.count, FAMILY_COLORS[p.family] || "#555", "listing-cluster", self.map.getZoom()) });
         m.bindPopup(function () { return self.clusterPopup(p); });
         layer.addLayer(m);
       } else {
@@ -323,7 +324,7 @@
     data.features.forEach(function (f) {
       var p = f.properties, c = f.geometry.coordinates, latlng = [c[1], c[0]];
       if (p.cluster) {
-        var m = L.marker(latlng, { icon: clusterIcon(p.count, "#455a64", "org-cluster") });
+        var m = L.marker(latlng, { icon: clusterIcon(p.count, "#455a64", "org-cluster", self.map.getZoom()) });
         m.bindPopup(function () {
           var box = el("div");
           lines(box, [p.name || "", fmt(p.count, 0) + " " + self.label("firms")]);
@@ -369,14 +370,25 @@
     return { line: pts, head: head };
   }
 
-  function widthOf(p) {
-    var q = (p.mass_t || 0) + (p.energy_mwh || 0);
-    return Math.max(1.5, Math.min(12, 1 + Math.log10(1 + q) * 1.8));
+  function quantity(p) { return (p.mass_t || 0) + (p.energy_mwh || 0); }
+
+  // Width and opacity relative to the largest flow drawn: the big flows stand out, the
+  // many small ones stay thin and light instead of covering the map.
+  function widthOf(p, most) {
+    var share = Math.sqrt(quantity(p) / (most || 1));
+    return 1 + 9 * Math.min(1, share);
+  }
+
+  function opacityOf(p, most) {
+    return 0.3 + 0.6 * Math.min(1, Math.sqrt(quantity(p) / (most || 1)));
   }
 
   CircularityMap.prototype.drawExchanges = function (data) {
     var self = this, drawn = 0;
+    var most = data.features.reduce(function (m, f) { return Math.max(m, quantity(f.properties)); }, 0);
     Object.keys(this.statusLayers).forEach(function (s) { self.statusLayers[s].clearLayers(); });
+    // Small flows first, so the big ones are drawn on top.
+    data.features.sort(function (a, b) { return quantity(a.properties) - quantity(b.properties); });
     data.features.forEach(function (f) {
       var p = f.properties, layer = self.statusLayers[p.status];
       if (!layer) { return; }
@@ -385,7 +397,8 @@
       if (f.geometry.type === "Point") {
         var c = f.geometry.coordinates;
         var ring = L.circleMarker([c[1], c[0]], {
-          radius: 10 + Math.min(10, Math.log10(1 + p.count) * 4), color: color, weight: widthOf(p) / 2,
+          radius: 10 + Math.min(10, Math.log10(1 + p.count) * 4), color: color, weight: widthOf(p, most) / 2,
+          opacity: opacityOf(p, most),
           fill: false, dashArray: STATUS_DASH[p.status], pane: "flows", className: "flow-internal"
         });
         ring.bindPopup(popup);
@@ -396,11 +409,11 @@
       var cs = f.geometry.coordinates;
       var shape = arc([cs[0][1], cs[0][0]], [cs[1][1], cs[1][0]], 0.18);
       var opts = {
-        color: color, weight: widthOf(p), opacity: 0.8, dashArray: STATUS_DASH[p.status],
+        color: color, weight: widthOf(p, most), opacity: opacityOf(p, most), dashArray: STATUS_DASH[p.status],
         pane: "flows", className: p.aggregate ? "flow-arc" : "exchange-arc"
       };
       var line = L.polyline(shape.line, opts).bindPopup(popup);
-      var head = L.polygon(shape.head, { color: color, weight: 1, fillColor: color, fillOpacity: 0.9, pane: "flows" }).bindPopup(popup);
+      var head = L.polygon(shape.head, { color: color, weight: 1, opacity: opacityOf(p, most), fillColor: color, fillOpacity: opacityOf(p, most), pane: "flows" }).bindPopup(popup);
       layer.addLayer(line);
       layer.addLayer(head);
       drawn += 1;
@@ -437,9 +450,17 @@
     return box;
   };
 
+  // Loops are highlighted when few; with many (a national economy) the highlight would
+  // cover the flows, so the layer starts switched off and waits for the user.
+  var MAX_LOOPS_SHOWN = 20;
+
   CircularityMap.prototype.drawLoops = function (data) {
     var self = this, layer = this.layers.loops;
     layer.clearLayers();
+    if (!this.loopsDecided) {
+      this.loopsDecided = true;
+      if (data.features.length > MAX_LOOPS_SHOWN) { this.map.removeLayer(layer); }
+    }
     data.features.forEach(function (f) {
       var p = f.properties;
       if (f.geometry.type === "Point") {
@@ -451,7 +472,7 @@
       }
       f.geometry.coordinates.forEach(function (cs) {
         var shape = arc([cs[0][1], cs[0][0]], [cs[1][1], cs[1][0]], 0.18);
-        var line = L.polyline(shape.line, { color: LOOP_COLOR, weight: 7, opacity: 0.45, pane: "flows", className: "loop-arc" });
+        var line = L.polyline(shape.line, { color: LOOP_COLOR, weight: 4, opacity: 0.35, pane: "flows", className: "loop-arc" });
         line.on("click", function (e) { L.DomEvent.stop(e); self.showLoop(p); });
         layer.addLayer(line);
       });
