@@ -17,6 +17,7 @@ use municipalities, which every viewer may see.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -73,6 +74,7 @@ CHOROPLETH_FIGURES: Final = (
     "active_firms",
 )
 _MASS_T: Final = {"t": 1.0, "kg": 0.001}
+_LOOP_ID: Final = re.compile(r"[A-Za-z0-9_-]{1,16}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -206,7 +208,10 @@ def parse_filters(args: Any) -> MapFilters:
     if date_from and date_to and date_to < date_from:
         errors["to"] = [_("The end date lies before the start date.")]
     bbox = _bbox(args.get("bbox") or "", errors)
-    loop = (args.get("loop") or "").strip()[:16] or None
+    loop = (args.get("loop") or "").strip() or None
+    if loop is not None and not _LOOP_ID.fullmatch(loop):
+        errors["loop"] = [_("loop must be a loop id (letters, digits, - and _).")]
+        loop = None
     if errors:
         raise InvalidInput(_("Invalid map filters."), errors)
     return MapFilters(

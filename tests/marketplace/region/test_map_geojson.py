@@ -216,6 +216,8 @@ def test_a_firms_own_map_shows_its_listings_and_others_supply_anonymised(
         ({"from": "2026-13-01"}, "from"),
         ({"from": "2026-02-01", "to": "2026-01-01"}, "to"),
         ({"status": "lost"}, "status"),
+        ({"loop": "L1\x00"}, "loop"),
+        ({"kind": "both"}, "kind"),
     ],
 )
 def test_bad_filters_answer_422_naming_the_parameter(
