@@ -141,6 +141,10 @@ class Config:
     #: Requests with an API token, per token; failed token checks per address.
     API_TOKEN_LIMIT = "300 per minute"  # noqa: S105 - a rate, not a token
     API_TOKEN_FAILURE_LIMIT = "10 per 15 minutes"  # noqa: S105 - a rate, not a token
+    # Map tiles ({z}/{x}/{y}); ``RESTSTROOM_TILE_URL=none`` draws the map from the shipped
+    # boundaries only. The CSP allows images from this host only while it is configured.
+    TILE_URL: str | None = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    TILE_ATTRIBUTION = "&copy; OpenStreetMap contributors"
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -184,6 +188,11 @@ class Config:
                     "1, true, yes, on, 0, false, no, off"
                 )
             settings["RESTSTROOM_MODERATED_PROPOSALS"] = moderated in ("1", "true", "yes", "on")
+        if "RESTSTROOM_TILE_URL" in env:
+            raw = env["RESTSTROOM_TILE_URL"].strip()
+            settings["TILE_URL"] = None if raw.lower() in ("", "none", "off") else raw
+        if env.get("RESTSTROOM_TILE_ATTRIBUTION"):
+            settings["TILE_ATTRIBUTION"] = env["RESTSTROOM_TILE_ATTRIBUTION"]
         cls.check(settings, env)
         return settings
 
@@ -207,6 +216,7 @@ class TestingConfig(Config):
     # tests set the production limits on the app's config.
     LOGIN_FAILURE_LIMIT = REGISTRATION_LIMIT = "100000 per minute"
     PASSWORD_RESET_LIMIT = API_TOKEN_LIMIT = API_TOKEN_FAILURE_LIMIT = "100000 per minute"  # noqa: S105 - rates, not secrets
+    TILE_URL = None  # tests never leave 127.0.0.1
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> dict[str, Any]:

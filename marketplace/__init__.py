@@ -146,12 +146,26 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def content_security_policy(tile_url: str | None) -> str:
+    """The CSP; images may also come from the map's tile host when one is configured."""
+    if not tile_url:
+        return CONTENT_SECURITY_POLICY
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(tile_url.replace("{s}.", "subdomain."))
+    host = parts.netloc.replace("subdomain.", "*.")
+    return CONTENT_SECURITY_POLICY.replace(
+        "img-src 'self' data:", f"img-src 'self' data: {parts.scheme}://{host}"
+    )
+
+
 def register_security_headers(app: Flask) -> None:
     """Headers against clickjacking, MIME sniffing and content from elsewhere."""
+    policy = content_security_policy(app.config.get("TILE_URL"))
 
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", policy)
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

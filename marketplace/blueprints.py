@@ -39,12 +39,14 @@ def blueprints() -> list[Blueprint]:
     from marketplace.i18n import bp as i18n_bp
     from marketplace.listings.routes import bp as listings_bp
     from marketplace.region.figures_routes import bp as figures_bp
+    from marketplace.region.map_routes import bp as region_map_bp
     from marketplace.region.routes import bp as region_bp
     from marketplace.runs.review_routes import bp as review_bp
     from marketplace.runs.routes import bp as runs_bp
 
     return [
         region_bp,
+        region_map_bp,
         i18n_bp,
         auth_bp,
         listings_bp,

@@ -46,6 +46,7 @@ NAV_ITEMS = (
     ("matches.impact", _l("Impact"), "member"),
     ("region.overview", _l("Region"), "coordinator"),
     ("figures.dashboard", _l("Figures"), "coordinator"),
+    ("region_map.page", _l("Map"), "user"),
     ("organisations.profile", _l("My organisation"), "member"),
 )
 

@@ -18,12 +18,28 @@ before (the page the user looked at, an object in the session) never decides.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 
 from marketplace.exchanges.models import Match
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
+
+#: Ids per ``IN (...)`` list: PostgreSQL takes at most 65,535 parameters per statement
+#: (a national run locks ~100,000 listings).
+CHUNK = 10_000
+
+
+def _locked(model: Any, ids: list[int]) -> list[Any]:
+    """Rows of ``model`` with ``ids`` (sorted), locked on PostgreSQL, re-read, in id order."""
+    rows: list[Any] = []
+    for start in range(0, len(ids), CHUNK):
+        stmt = sa.select(model).where(model.id.in_(ids[start : start + CHUNK])).order_by(model.id)
+        if db.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        rows.extend(db.session.scalars(stmt.execution_options(populate_existing=True)))
+    return rows
 
 
 def _serialise_sqlite() -> None:
@@ -36,12 +52,7 @@ def lock_listings(listing_ids: Iterable[int]) -> list[Listing]:
     ids = sorted({int(i) for i in listing_ids})
     if db.session.get_bind().dialect.name != "postgresql":
         _serialise_sqlite()
-    if not ids:
-        return []
-    stmt = sa.select(Listing).where(Listing.id.in_(ids)).order_by(Listing.id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
+    return _locked(Listing, ids)
 
 
 def lock_matches(match_ids: Iterable[int]) -> list[Match]:
@@ -52,12 +63,9 @@ def lock_matches(match_ids: Iterable[int]) -> list[Match]:
     ids = sorted({int(i) for i in match_ids})
     if not ids:
         return []
-    stmt = sa.select(Match).where(Match.id.in_(ids)).order_by(Match.id)
-    if db.session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    else:
+    if db.session.get_bind().dialect.name != "postgresql":
         _serialise_sqlite()
-    return list(db.session.scalars(stmt.execution_options(populate_existing=True)))
+    return _locked(Match, ids)
 
 
 def lock_exchange(match: Match) -> Match:

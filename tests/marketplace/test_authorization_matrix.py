@@ -134,6 +134,11 @@ expect("GET", "/matches/runs/history", 302, 403, 403, 200, 200)
 expect("GET", "/matches/runs/compare", 302, 403, 403, 404, 404)  # no runs named
 expect("GET", "/matches/review", 302, 403, 403, 200, 200)
 expect("POST", "/matches/review/<pid:public_id>", 302, 403, 403, 400, 400)  # no decision
+expect("GET", "/region/map", 302, 200, 200, 200, 200)
+expect("GET", "/api/v1/map/municipalities.geojson", 200, 200, 200, 200, 200)
+expect("GET", "/api/v1/map/listings.geojson", 200, 200, 200, 200, 200)
+expect("GET", "/api/v1/map/exchanges.geojson", 401, 200, 200, 200, 200)
+expect("GET", "/api/v1/map/organisations.geojson", 401, 403, 403, 200, 200)
 # --- API v1 (bearer tokens; A's draft listing, A's exchange with C)
 expect("GET", "/api/v1/openapi.json", 200, 200, 200, 200, 200)
 expect("GET", "/api/v1/stats", 401, 403, 403, 200, 200)

@@ -39,3 +39,4 @@ bp.after_request(_auth.keep_session_untouched)
 
 # The endpoint modules: importing one registers its routes and OpenAPI operations.
 from marketplace.api.v1 import docs, listings, matches, runs, stats  # noqa: E402, F401
+from marketplace.api.v1 import map as _map  # noqa: E402, F401  (the circularity map's GeoJSON)
