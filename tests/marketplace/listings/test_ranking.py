@@ -13,7 +13,13 @@ import sqlalchemy as sa
 from flask import Flask
 
 from geo.distance import straight_km
-from marketplace.core.disclosure import order_key, recency_s, reveals, shown_point
+from marketplace.core.disclosure import (
+    order_key,
+    recency_s,
+    reveals,
+    shown_distance_sort_km,
+    shown_point,
+)
 from marketplace.extensions import db
 from marketplace.listings import ranking
 from marketplace.listings.models import Listing
@@ -57,8 +63,8 @@ def market(db_session: Any) -> dict[str, Any]:
     return {"firms": firms, "listings": listings, "member": member, "coordinator": coordinator}
 
 
-def expected_order(viewer: Any, *, by_distance: bool, within_km: float | None = None) -> list[int]:
-    """The order by the rules of marketplace.core.disclosure, one row at a time."""
+def expected_order(viewer: Any, *, by_distance: bool, within_km: float | None = None) -> list[str]:
+    """The order (public ids) by the rules of marketplace.core.disclosure, one row at a time."""
     rows = db.session.scalars(sa.select(Listing).where(Listing.status == "active")).all()
     origin = None
     if getattr(viewer, "is_authenticated", False) and viewer.organisation is not None:
@@ -82,15 +88,18 @@ def expected_order(viewer: Any, *, by_distance: bool, within_km: float | None = 
                 )
             if within_km is not None and not km <= within_km:
                 continue
-        keyed.append((row.id, recency_s(row.id, row.created_at, revealed=rev), km))
+        shown_km = shown_distance_sort_km(km, revealed=rev)
+        keyed.append(
+            (row.id, recency_s(row.id, row.created_at, revealed=rev), shown_km, row.public_id)
+        )
     if by_distance and origin:
         keyed.sort(key=lambda r: (math.isnan(r[2]), r[2], order_key(r[0])))
     else:
         keyed.sort(key=lambda r: (-r[1], -r[0]))
-    return [r[0] for r in keyed]
+    return [r[3] for r in keyed]
 
 
-def searched(viewer: Any, **filters: Any) -> list[int]:
+def searched(viewer: Any, **filters: Any) -> list[str]:
     result = search_listings(viewer, SearchFilters(per_page=1000, **filters), "en")
     return [v.id for v in result.items]
 
@@ -137,13 +146,13 @@ def test_a_changed_listing_is_seen_at_once_despite_the_kept_ranking(
 ) -> None:
     viewer = Anonymous()
     first = searched(viewer)
-    paused = db.session.get(Listing, first[0])
+    paused = db.session.scalar(sa.select(Listing).where(Listing.public_id == first[0]))
     paused.status = "paused"
     db.session.commit()
     assert searched(viewer) == first[1:]
     newest = factories.listing(created_at=DAY + timedelta(days=9), title="Nieuw")
     db.session.commit()
-    assert searched(viewer) == [newest.id, *first[1:]]
+    assert searched(viewer) == [newest.public_id, *first[1:]]
 
 
 def test_turning_a_listing_anonymous_moves_it_as_the_rules_say(market: dict[str, Any]) -> None:
