@@ -7,6 +7,7 @@ else (format, uniqueness, postcode, password rules), so the CLI gets the same ru
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -131,6 +132,15 @@ class RegistrationForm(OrganisationFieldsMixin, _NewPasswordMixin, FlaskForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self._set_sbi_choices()
+
+    def data_for_service(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`request_registration` (empty strings for
+        missing text; the KvK number stays None when left out)."""
+        text = ("name", "sbi_code", "address", "postcode", "city", "contact_name")
+        values: dict[str, Any] = {name: self[name].data or "" for name in text}
+        values["email"] = self.email.data or ""
+        values["password"] = self.password.data or ""
+        return values | {"kvk": self.kvk.data, "locale": self.locale.data or "nl"}
 
 
 class LoginForm(FlaskForm):

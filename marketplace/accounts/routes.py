@@ -78,18 +78,7 @@ def register() -> Any:
     form = RegistrationForm(locale=str(get_locale() or "nl"))
     if form.validate_on_submit():
         try:
-            request_registration(
-                name=form.name.data or "",
-                kvk=form.kvk.data,
-                sbi_code=form.sbi_code.data or "",
-                address=form.address.data or "",
-                postcode=form.postcode.data or "",
-                city=form.city.data or "",
-                contact_name=form.contact_name.data or "",
-                email=form.email.data or "",
-                password=form.password.data or "",
-                locale=form.locale.data or "nl",
-            )
+            request_registration(**form.data_for_service())
         except InvalidInput as exc:
             apply_service_errors(form, exc)
         else:
