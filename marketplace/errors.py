@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from marketplace.extensions import db
+from marketplace.request_log import request_id
 
 
 class MarketplaceError(Exception):
@@ -68,21 +67,6 @@ ERROR_CODES = {
     429: "too_many_requests",
     500: "internal_error",
 }
-
-#: A request id a client may send (``X-Request-Id``) is kept only when it looks like one.
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}", re.ASCII)
-
-
-def request_id() -> str:
-    """The id of the current request: the client's ``X-Request-Id`` if sane, else a new one.
-
-    The same id goes into the log line of a failure and the ``X-Request-Id`` header of
-    its answer, so that a user's report can be found in the log.
-    """
-    if "request_id" not in g:
-        given = request.headers.get("X-Request-Id", "")
-        g.request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-    return str(g.request_id)
 
 
 def json_error(

@@ -22,12 +22,20 @@ from werkzeug.wrappers import Response
 logger = logging.getLogger("reststroom.request")
 
 #: A request id we accept from upstream: short, and nothing that could forge a log line.
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}", re.ASCII)
 
 
 def request_id() -> str:
-    """The current request's id (``X-Request-Id``)."""
-    return str(g.get("request_id") or "")
+    """The id of the current request: the caller's ``X-Request-Id`` if well-formed, else a
+    fresh random one, chosen once per request.
+
+    The same id goes into the request's log line, the log line of a failure and the
+    ``X-Request-Id`` header of the answer, so that a user's report can be found in the log.
+    """
+    if "request_id" not in g:
+        incoming = request.headers.get("X-Request-Id", "")
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    return str(g.request_id)
 
 
 def _user_id() -> int | None:
@@ -56,8 +64,7 @@ def register(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get("X-Request-Id", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id()
         g.request_started = time.perf_counter()
 
     @app.after_request
