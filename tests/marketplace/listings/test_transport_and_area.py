@@ -64,14 +64,14 @@ def test_a_need_keeps_both_transport_modes_from_the_form_and_shows_them(
     need = only_listing()
     assert (need.transport_mode, need.current_source_transport_mode) == ("barge", "rail")
 
-    edit = client.get(f"/listings/{need.id}/edit").get_data(as_text=True)
+    edit = client.get(f"/listings/{need.public_id}/edit").get_data(as_text=True)
     assert re.search(
         r'<option[^>]*selected[^>]*value="barge"|<option[^>]*value="barge"[^>]*selected', edit
     )
     assert re.search(
         r'<option[^>]*selected[^>]*value="rail"|<option[^>]*value="rail"[^>]*selected', edit
     )
-    detail = client.get(f"/listings/{need.id}").get_data(as_text=True)
+    detail = client.get(f"/listings/{need.public_id}").get_data(as_text=True)
     assert re.search(r'id="transport-mode">\s*inland barge\s*<', detail)
     assert "virgin (primary) material, 80 km (rail)" in detail
 
@@ -351,7 +351,7 @@ def test_imported_modes_are_stored_and_exported_again(client: FlaskClient, membe
         "rail",
     )
 
-    exported = client.get(f"/listings/export.csv?organisation={member.organisation_id}")
+    exported = client.get(f"/listings/export.csv?organisation={member.organisation.public_id}")
     records = {r["ref"]: r for r in csv.DictReader(io.StringIO(exported.data.decode("utf-8-sig")))}
     assert (records["P-1"]["transport_mode"], records["P-1"]["current_source_transport_mode"]) == (
         "barge",

@@ -548,5 +548,5 @@ def test_the_match_page_names_the_mode_even_while_the_distance_is_hidden(
     user = make_user(organisation=region.brewery)
     db.session.commit()
     login(client, user)
-    html = client.get(f"/matches/{proposal.id}").get_data(as_text=True)
+    html = client.get(f"/matches/{proposal.public_id}").get_data(as_text=True)
     assert 'id="match-transport-mode">inland barge<' in html
