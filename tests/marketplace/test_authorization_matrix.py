@@ -57,6 +57,9 @@ expect("POST", "/language", 302, 302, 302, 302, 302)
 expect("GET", "/api/ewc", 200, 200, 200, 200, 200)
 expect("GET", "/api/listings", 200, 200, 200, 200, 200)
 expect("GET", "/api/region", 200, 200, 200, 200, 200)
+# --- health probes: no session, no user, no data
+expect("GET", "/healthz", 200, 200, 200, 200, 200)
+expect("GET", "/readyz", 200, 200, 200, 200, 200)
 # --- accounts
 expect("GET", "/login", 200, 302, 302, 302, 302)
 expect("POST", "/login", 422, 302, 302, 302, 302)
