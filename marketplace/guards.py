@@ -31,14 +31,28 @@ def _nul_message() -> str:
     return _("The request contains a NUL character, which is never valid here.")
 
 
-def _has_nul(values: object) -> bool:
-    if isinstance(values, str):
-        return "\x00" in values
+def _has_nul(value: object) -> bool:
+    """Whether a text, or any key or value of a JSON value, holds a NUL character.
+
+    Walks the value with a stack, not recursion: a body nested as deeply as the JSON
+    parser allows must not end in a RecursionError (a 500).
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
     return False
 
 
 def refuse_nul_bytes() -> None:
-    """Answer 400 when the path or any query/form parameter holds a NUL byte."""
+    """Answer 400 when the path, any query/form parameter or the JSON body holds a NUL byte."""
     if "\x00" in request.path:
         raise SpecificBadRequest(_nul_message())
     sources = [request.args]
@@ -48,6 +62,7 @@ def refuse_nul_bytes() -> None:
         for key, value in source.items(multi=True):
             if _has_nul(key) or _has_nul(value):
                 raise SpecificBadRequest(_nul_message())
-    if request.is_json and b"\\u0000" in request.get_data(cache=True).lower():
-        # A JSON string may spell the NUL byte as an escape.
+    # Parsed, not searched as bytes: a JSON text may spell NUL as an escape, in any of the
+    # encodings JSON allows. Flask keeps the parsed body for the view.
+    if request.is_json and _has_nul(request.get_json(silent=True)):
         raise SpecificBadRequest(_nul_message())

@@ -7,6 +7,7 @@ a member and a coordinator.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -136,5 +137,15 @@ def test_a_nul_escape_in_a_json_body_is_a_400(client: FlaskClient, db_session: A
     response = client.post(
         "/api/listings", data='{"title": "a\\u0000b"}', content_type="application/json"
     )
+    assert response.status_code == 400
+    assert "NUL" in response.get_json()["error"]["message"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32"])
+def test_a_nul_in_a_json_body_is_a_400_in_every_json_encoding(
+    client: FlaskClient, db_session: Any, encoding: str
+) -> None:
+    body = json.dumps({"title": "a\x00b", "nested": [{"ok": "yes"}]}).encode(encoding)
+    response = client.post("/api/v1/listings", data=body, content_type="application/json")
     assert response.status_code == 400
     assert "NUL" in response.get_json()["error"]["message"]

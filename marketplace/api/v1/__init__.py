@@ -31,10 +31,8 @@ limiter.limit(
 )(bp)
 
 from marketplace.api.v1 import auth as _auth  # noqa: E402
-from marketplace.api.v1.common import refuse_nul_in_query  # noqa: E402
 
 bp.before_request(_auth.authenticate)
-bp.before_request(refuse_nul_in_query)
 bp.after_request(_auth.keep_session_untouched)
 
 # The endpoint modules: importing one registers its routes and OpenAPI operations.

@@ -36,10 +36,6 @@ def json_object(*, allowed: Sequence[str] | None = None) -> dict[str, Any]:
         raise InvalidInput(
             _("The body must be a JSON object."), {"": [_("The body must be a JSON object.")]}
         )
-    bad = sorted(str(name) for name, value in data.items() if _has_nul(name) or _has_nul(value))
-    if bad:
-        message = _("The text contains a NUL character.")
-        raise InvalidInput(message, {name: [message] for name in bad})
     if allowed is not None:
         unknown = sorted(set(data) - set(allowed))
         if unknown:
@@ -48,28 +44,6 @@ def json_object(*, allowed: Sequence[str] | None = None) -> dict[str, Any]:
                 {name: [_("This field is unknown.")] for name in unknown},
             )
     return data
-
-
-def _has_nul(value: Any) -> bool:
-    """Whether a JSON value holds a NUL character anywhere (PostgreSQL refuses to store it)."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    return False
-
-
-def refuse_nul_in_query() -> None:
-    """Before every v1 request: a NUL character in the query string is a 422 naming it.
-
-    No database stores it in text (PostgreSQL refuses), and no parameter needs it.
-    """
-    bad = sorted({name for name, value in request.args.items(multi=True) if "\x00" in name + value})
-    if bad:
-        message = _("The text contains a NUL character.")
-        raise InvalidInput(message, {name.replace("\x00", "\\x00"): [message] for name in bad})
 
 
 def int_arg(name: str, *, default: int, minimum: int, maximum: int | None = None) -> int:
