@@ -216,7 +216,7 @@ def test_a_firms_own_map_shows_its_listings_and_others_supply_anonymised(
         ({"from": "2026-13-01"}, "from"),
         ({"from": "2026-02-01", "to": "2026-01-01"}, "to"),
         ({"status": "lost"}, "status"),
-        ({"loop": "L1\x00"}, "loop"),
+        ({"loop": "L1;x"}, "loop"),
         ({"kind": "both"}, "kind"),
     ],
 )
@@ -228,6 +228,16 @@ def test_bad_filters_answer_422_naming_the_parameter(
         response = client.get(f"{API}/{path}", query_string=params)
         assert response.status_code == 422
         assert field in response.get_json()["error"]["fields"]
+
+
+def test_a_nul_byte_in_a_filter_is_the_request_guards_400(
+    client: FlaskClient, world: MapWorld
+) -> None:
+    login(client, world.coordinator)
+    for path in ("listings.geojson", "exchanges.geojson"):
+        response = client.get(f"{API}/{path}", query_string={"loop": "L1\x00"})
+        assert response.status_code == 400
+        assert "NUL" in response.get_json()["error"]["message"]
 
 
 # --- exchanges ---------------------------------------------------------------------------
