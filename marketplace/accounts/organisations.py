@@ -196,6 +196,39 @@ def _same_postcode(a: str, b: str) -> bool:
         return False
 
 
+def _registration_problems(
+    values: Mapping[str, Any],
+    *,
+    contact_name: str,
+    email: str,
+    password: str,
+    locale: str,
+    must_be_new: bool = True,
+) -> tuple[dict[str, Any], str]:
+    """Check a registration's organisation and first member, every problem at once;
+    return the cleaned organisation fields and the normalised address.
+
+    With ``must_be_new=False`` a known address or KvK number is not a problem (the
+    caller decides what to do about it without telling the applicant).
+    """
+    errors: Errors = {}
+    cleaned = _organisation_problems(values, errors=errors, kvk_must_be_new=must_be_new)
+    normalised = user_problems(
+        email=email,
+        name=contact_name,
+        password=password,
+        role="member",
+        has_organisation=True,
+        locale=locale,
+        errors=errors,
+        name_field="contact_name",
+        email_must_be_new=must_be_new,
+    )
+    if errors:
+        raise InvalidInput(_("The registration could not be completed."), errors)
+    return cleaned, normalised
+
+
 def register_organisation(
     *,
     name: str,
@@ -214,7 +247,6 @@ def register_organisation(
     Every problem with every field is reported at once in one :class:`InvalidInput`,
     with the field names of the registration form (``contact_name`` for the person).
     """
-    errors: Errors = {}
     values = {
         "name": name,
         "kvk": kvk,
@@ -223,19 +255,9 @@ def register_organisation(
         "postcode": postcode,
         "city": city,
     }
-    cleaned = _organisation_problems(values, errors=errors)
-    normalised_email = user_problems(
-        email=email,
-        name=contact_name,
-        password=password,
-        role="member",
-        has_organisation=True,
-        locale=locale,
-        errors=errors,
-        name_field="contact_name",
+    cleaned, normalised_email = _registration_problems(
+        values, contact_name=contact_name, email=email, password=password, locale=locale
     )
-    if errors:
-        raise InvalidInput(_("The registration could not be completed."), errors)
     organisation = Organisation(**cleaned)
     db.session.add(organisation)
     return add_user(
@@ -277,7 +299,6 @@ def request_registration(
     number), and the caller answers "check your e-mail" exactly as for a new
     registration, which gets a welcome mail. Returns the new member, or None.
     """
-    errors: Errors = {}
     values = {
         "name": name,
         "kvk": kvk,
@@ -286,20 +307,14 @@ def request_registration(
         "postcode": postcode,
         "city": city,
     }
-    cleaned = _organisation_problems(values, errors=errors, kvk_must_be_new=False)
-    normalised = user_problems(
+    cleaned, normalised = _registration_problems(
+        values,
+        contact_name=contact_name,
         email=email,
-        name=contact_name,
         password=password,
-        role="member",
-        has_organisation=True,
         locale=locale,
-        errors=errors,
-        name_field="contact_name",
-        email_must_be_new=False,
+        must_be_new=False,
     )
-    if errors:
-        raise InvalidInput(_("The registration could not be completed."), errors)
     owner = find_user_by_email(normalised)
     login_link, reset_link = _site_link("auth.login"), _site_link("auth.forgot_password")
     if owner is not None:
