@@ -34,6 +34,7 @@ from flows.listing_file import (
 )
 from flows.schema import DEFAULT_TRANSPORT_MODE
 from geo.regions import assign_municipalities
+from marketplace.accounts import organisations
 from marketplace.accounts.models import Organisation, User
 from marketplace.core.area import outside_message
 from marketplace.core.audit import audit_on_behalf
@@ -44,7 +45,7 @@ from marketplace.core.disclosure import (
 )
 from marketplace.core.permissions import can_manage_organisation, require_manage
 from marketplace.core.public_ids import by_public_id, is_public_id
-from marketplace.errors import NotFound, PermissionDenied
+from marketplace.errors import InvalidInput, NotFound, PermissionDenied
 from marketplace.extensions import db
 from marketplace.listings.limits import worded
 from marketplace.listings.models import Listing, ListingAcceptedCode
@@ -98,16 +99,12 @@ class ImportPlan:
 
 
 def find_organisation(name_or_kvk: str) -> Organisation | None:
-    """An organisation by KvK number (8 digits) or by exact name (case-insensitive)."""
-    text = name_or_kvk.strip()
-    if text.isdigit() and len(text) == 8:
-        found = db.session.scalar(sa.select(Organisation).where(Organisation.kvk == text))
-        if found is not None:
-            return found
-    matches = db.session.scalars(
-        sa.select(Organisation).where(sa.func.lower(Organisation.name) == text.lower())
-    ).all()
-    return matches[0] if len(matches) == 1 else None
+    """An organisation by KvK number (8 digits) or by exact name (case-insensitive); None
+    when no organisation, or more than one, has that name."""
+    try:
+        return organisations.find_organisation(name_or_kvk)
+    except (NotFound, InvalidInput):
+        return None
 
 
 #: The ref the export writes for a listing stored without one (``L`` and its id).
