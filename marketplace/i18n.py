@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, has_request_context, redirect, request, session, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -10,6 +11,11 @@ from marketplace.core.urls import safe_next
 from marketplace.extensions import db
 
 bp = Blueprint("i18n", __name__)
+
+
+def current_language() -> str:
+    """The language of this request's answer (``nl`` or ``en``; ``nl`` outside a request)."""
+    return str(get_locale() or "nl")
 
 
 def select_locale() -> str:

@@ -14,7 +14,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -37,6 +36,7 @@ from marketplace.accounts.throttle import login_limits, password_reset_limits, r
 from marketplace.core.urls import safe_next
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.extensions import db
+from marketplace.i18n import current_language
 
 bp = Blueprint("auth", __name__)
 
@@ -75,7 +75,7 @@ def register() -> Any:
     whether or not the address or the KvK number was registered already."""
     if current_user.is_authenticated:
         return redirect(_dashboard())
-    form = RegistrationForm(locale=str(get_locale() or "nl"))
+    form = RegistrationForm(locale=current_language())
     if form.validate_on_submit():
         try:
             request_registration(**form.data_for_service())

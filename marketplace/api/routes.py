@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from marketplace.core.reference_data import search_waste_codes
 from marketplace.errors import json_error
+from marketplace.i18n import current_language
 from marketplace.listings.forms import search_filters, search_form
 from marketplace.listings.search import feature_collection, search_listings
 from marketplace.region.services import region_outline
@@ -20,10 +20,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 MAP_LISTINGS_LIMIT = 500
 
 
-def _lang() -> str:
-    return str(get_locale() or "nl")
-
-
 @bp.get("/ewc")
 def ewc_lookup() -> tuple[Response, int] | Response:
     """Search the European List of Waste for the searchable EWC picker."""
@@ -31,17 +27,17 @@ def ewc_lookup() -> tuple[Response, int] | Response:
     if len(q) > 100:
         message = _("The search text is too long (at most 100 characters).")
         return json_error(400, message, fields={"q": [message]})
-    return jsonify({"query": q, "results": search_waste_codes(q, _lang())})
+    return jsonify({"query": q, "results": search_waste_codes(q, current_language())})
 
 
 @bp.get("/listings")
 def listings_geojson() -> tuple[Response, int] | Response:
     """Active listings matching the search, as GeoJSON for the map (anonymity respected)."""
-    form = search_form(request.args, _lang())
+    form = search_form(request.args, current_language())
     if not form.validate():
         return json_error(400, _("Invalid search."), fields=form.errors)
     filters = search_filters(form, per_page=MAP_LISTINGS_LIMIT)
-    return jsonify(feature_collection(search_listings(current_user, filters, _lang())))
+    return jsonify(feature_collection(search_listings(current_user, filters, current_language())))
 
 
 @bp.get("/region")

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -29,12 +28,9 @@ from marketplace.exchanges.forms import (
 )
 from marketplace.exchanges.models import Match
 from marketplace.extensions import db
+from marketplace.i18n import current_language
 
 bp = Blueprint("matches", __name__, url_prefix="/matches")
-
-
-def _lang() -> str:
-    return str(get_locale() or "nl")
 
 
 @bp.app_context_processor
@@ -60,7 +56,7 @@ def index() -> str:
         per_page=25,
         error_out=False,
     )
-    rows = [exchanges.match_row(m, current_user, _lang()) for m in page.items]
+    rows = [exchanges.match_row(m, current_user, current_language()) for m in page.items]
     return render_template(
         "exchanges/index.html", rows=rows, page=page, status=status, filters=MATCH_FILTERS
     )
@@ -78,7 +74,7 @@ def detail(public_id: str) -> str:
 
 def _render_detail(match: Match, **forms: FlaskForm) -> str:
     proposed = request.args.get("propose_quantity", type=float)
-    context = exchanges.match_page(match, current_user, _lang())
+    context = exchanges.match_page(match, current_user, current_language())
     return render_template(
         "exchanges/detail.html",
         **context,

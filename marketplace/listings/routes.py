@@ -18,6 +18,7 @@ from marketplace.core.public_ids import by_public_id
 from marketplace.core.urls import safe_next
 from marketplace.errors import InvalidInput
 from marketplace.extensions import db
+from marketplace.i18n import current_language
 from marketplace.listings import search, views
 from marketplace.listings import services as service
 from marketplace.listings import transfer as importer
@@ -37,18 +38,12 @@ from marketplace.listings.rules import accepted_code_warnings
 bp = Blueprint("listings", __name__, url_prefix="/listings")
 
 
-def _lang() -> str:
-    from flask_babel import get_locale
-
-    return str(get_locale() or "nl")
-
-
 @bp.get("/")
 def browse() -> str:
     """Search the active listings of the region."""
-    form = search_form(request.args, _lang())
+    form = search_form(request.args, current_language())
     form.validate()
-    result = search.search_listings(current_user, search_filters(form), _lang())
+    result = search.search_listings(current_user, search_filters(form), current_language())
     # Only the search fields go back into url_for: other names (endpoint, _external,
     # _scheme...) are url_for's own arguments, not query parameters.
     args = {name: request.args[name] for name in SEARCH_FIELDS if request.args.get(name)}
@@ -59,7 +54,7 @@ def browse() -> str:
 def detail(public_id: str) -> str:
     """Show one listing; anonymous listings hide the firm and the exact location."""
     listing = get_visible_listing(current_user, public_id)
-    view = views.view_of(listing, current_user, _lang())
+    view = views.view_of(listing, current_user, current_language())
     return render_template("listings/detail.html", item=view, status_form=StatusForm())
 
 
@@ -68,7 +63,7 @@ def detail(public_id: str) -> str:
 def mine() -> str:
     """List the current user's organisation's listings, drafts included."""
     org_id = _organisation_id_from_request()
-    items = views.organisation_listings(current_user, org_id, _lang())
+    items = views.organisation_listings(current_user, org_id, current_language())
     organisation = db.session.get(Organisation, org_id)
     return render_template(
         "listings/mine.html", items=items, organisation=organisation, status_form=StatusForm()
@@ -92,7 +87,7 @@ def _organisation_id_from_request() -> int:
 
 def _listing_form(**kwargs: Any) -> ListingForm:
     form = ListingForm(**kwargs)
-    form.material.choices = views.material_choices(_lang())
+    form.material.choices = views.material_choices(current_language())
     return form
 
 
@@ -287,7 +282,7 @@ def _import_problems(
 def _column_help() -> dict[str, str]:
     from flows.listing_file import column_help
 
-    return column_help(_lang())
+    return column_help(current_language())
 
 
 @bp.get("/export.<any(csv, xlsx):fmt>")
@@ -319,7 +314,7 @@ def export(fmt: str) -> Response:
 @bp.get("/template.<any(csv, xlsx):fmt>")
 def template(fmt: str) -> Response:
     """Download an import template with an example offer and need."""
-    body = importer.template_bytes(fmt, _lang())  # type: ignore[arg-type]
+    body = importer.template_bytes(fmt, current_language())  # type: ignore[arg-type]
     return _download(body, f"reststroom-template.{fmt}", fmt)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, render_template, url_for
-from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from marketplace.accounts.decorators import role_required
+from marketplace.i18n import current_language
 from marketplace.region.exports import exchanges_geojson, listings_geojson, workbook_bytes
 from marketplace.region.report import report_html, report_page
 from marketplace.region.tables import TABLES, table_csv
@@ -64,7 +64,7 @@ def report() -> str:
 @login_required
 def listings_geojson_download() -> Response:
     """Active listings as GeoJSON points, as the current user may see them."""
-    response = jsonify(listings_geojson(current_user, str(get_locale() or "nl")))
+    response = jsonify(listings_geojson(current_user, current_language()))
     response.mimetype = GEOJSON
     return response
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from flows import taxonomy
 from marketplace.core.vocabulary import label
 from marketplace.errors import InvalidInput
+from marketplace.i18n import current_language
 from marketplace.listings.views import material_choices
 from marketplace.region.map_data import (
     CHOROPLETH_FIGURES,
@@ -85,7 +85,7 @@ def js_labels() -> dict[str, str]:
 
 
 def family_names() -> dict[str, str]:
-    lang = str(get_locale() or "nl")
+    lang = current_language()
     return {key: taxonomy.category(key).name("en" if lang == "en" else "nl") for key in FAMILIES}
 
 
@@ -99,7 +99,7 @@ def map_page(viewer: Any, args: Any) -> MapPage:
         filters = MapFilters()
     coordinator = bool(viewer.is_coordinator)
     mine = not coordinator or filters.mine
-    lang = str(get_locale() or "nl")
+    lang = current_language()
     config = {
         "municipalities": url_for("api_v1.map_municipalities"),
         "listings": url_for("api_v1.map_listings"),
