@@ -190,5 +190,8 @@ def test_a_job_whose_worker_process_is_killed_is_lost_with_the_reason(
     finally:
         if worker.poll() is None:
             worker.kill()
+        worker.wait()
+        if worker.stdout is not None:  # closed also when an assertion above failed
+            worker.stdout.close()
     reason = jobs.lost_job_reason("doomed-1")
     assert reason is not None and reason.startswith("its job doomed-1 failed"), output
