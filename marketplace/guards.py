@@ -64,5 +64,10 @@ def refuse_nul_bytes() -> None:
                 raise SpecificBadRequest(_nul_message())
     # Parsed, not searched as bytes: a JSON text may spell NUL as an escape, in any of the
     # encodings JSON allows. Flask keeps the parsed body for the view.
-    if request.is_json and _has_nul(request.get_json(silent=True)):
-        raise SpecificBadRequest(_nul_message())
+    if request.is_json:
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested deeper than the parser goes: not a 500
+            raise SpecificBadRequest(_("The body is not valid JSON.")) from None
+        if _has_nul(body):
+            raise SpecificBadRequest(_nul_message())

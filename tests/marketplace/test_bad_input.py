@@ -149,3 +149,12 @@ def test_a_nul_in_a_json_body_is_a_400_in_every_json_encoding(
     response = client.post("/api/v1/listings", data=body, content_type="application/json")
     assert response.status_code == 400
     assert "NUL" in response.get_json()["error"]["message"]
+
+
+def test_a_json_body_nested_too_deeply_is_a_400_not_a_500(
+    client: FlaskClient, db_session: Any
+) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    response = client.post("/api/v1/listings", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request"
