@@ -69,9 +69,9 @@ def register(app: Flask) -> None:
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        rid = g.get("request_id")
-        if rid:
-            response.headers["X-Request-Id"] = rid
+        # Also when an earlier before-request step (a rate limit's 429) answered first.
+        rid = request_id()
+        response.headers["X-Request-Id"] = rid
         if app.config.get("REQUEST_LOG") and "request_started" in g:
             duration_ms = (time.perf_counter() - g.request_started) * 1000
             record = {
