@@ -112,6 +112,84 @@ def notify(users: Iterable[User], kind: str, match: Match | None) -> list[Notifi
     return created
 
 
+#: Ids per ``IN (...)`` list (PostgreSQL takes at most 65,535 parameters per statement).
+_CHUNK = 10_000
+
+
+def _settings_of(user_ids: Iterable[int]) -> dict[int, NotificationSetting]:
+    """The stored e-mail choices of ``user_ids`` (a user without a row has the defaults)."""
+    ids = sorted(set(user_ids))
+    settings: dict[int, NotificationSetting] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        settings.update(
+            (s.user_id, s)
+            for s in db.session.scalars(
+                sa.select(NotificationSetting).where(NotificationSetting.user_id.in_(chunk))
+            )
+        )
+    return settings
+
+
+def notify_many(items: Iterable[tuple[Match, Iterable[User]]], kind: str) -> int:
+    """:func:`notify` for many matches at once; return how many notifications were made.
+
+    For each ``(match, users)`` every active user of ``users`` is notified once about the
+    match, as :func:`notify` does, with the same e-mail choices per kind; but in a fixed
+    number of statements: the users' settings in one query, the notifications in one
+    multi-row insert, and one e-mail per user (through :func:`send_mail`) that lists every
+    match that user is told of now, instead of one e-mail per match.
+    """
+    if kind not in NOTIFICATION_KINDS:
+        raise ValueError(f"notification kind {kind!r} is not one of {NOTIFICATION_KINDS}")
+    pairs: list[tuple[Match, User]] = []
+    users: dict[int, User] = {}
+    for match, recipients in items:
+        seen: set[int] = set()
+        for user in recipients:
+            if user.id in seen or not user.active:
+                continue
+            seen.add(user.id)
+            users[user.id] = user
+            pairs.append((match, user))
+    if not pairs:
+        return 0
+    settings = _settings_of(users)
+    emailed = {
+        user_id
+        for user_id in users
+        if user_id not in settings
+        or (kind not in (settings[user_id].email_off or []) and not settings[user_id].daily_digest)
+    }
+    now = datetime.now(UTC)
+    db.session.execute(
+        sa.insert(Notification),
+        [
+            {
+                "user_id": user.id,
+                "kind": kind,
+                "match_id": match.id,
+                "emailed_at": now if user.id in emailed else None,
+            }
+            for match, user in pairs
+        ],
+    )
+    matches_of: dict[int, list[Match]] = {}
+    for match, user in pairs:
+        if user.id in emailed:
+            matches_of.setdefault(user.id, []).append(match)
+    for user_id, matches in matches_of.items():
+        user = users[user_id]
+        with force_locale(user.locale):
+            send_mail(
+                recipient=user.email,
+                subject=_("Reststroom: %(what)s", what=label(kind, "notification_kind")),
+                body=_email_body(user, [(kind, match) for match in matches]),
+            )
+    db.session.flush()
+    return len(pairs)
+
+
 def _email_body(user: User, items: list[tuple[str, Match | None]]) -> str:
     lines = [_("Hello %(name)s,", name=user.name), ""]
     for kind, match in items:

@@ -46,9 +46,9 @@ from marketplace.core.vocabulary import (
 )
 from marketplace.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from marketplace.exchanges.impact import CO2_TERMS, delivered_in_match_unit, realised
-from marketplace.exchanges.locking import lock_exchange, lock_listings, lock_matches
+from marketplace.exchanges.locking import CHUNK, lock_exchange, lock_listings, lock_matches
 from marketplace.exchanges.models import Delivery, Match, MatchEvent, Message, Notification
-from marketplace.exchanges.notifications import notify
+from marketplace.exchanges.notifications import notify, notify_many
 from marketplace.exchanges.review import firm_visible_clause, visible_to_firms
 from marketplace.extensions import db
 from marketplace.listings.models import Listing
@@ -342,6 +342,58 @@ def committed_flow(listing_id: int, *, excluding: int | None = None) -> float:
     if excluding is not None:
         stmt = stmt.where(Match.id != excluding)
     return float(db.session.scalar(stmt) or 0.0)
+
+
+def capacities_per_year(listings: Iterable[Listing]) -> dict[int, float]:
+    """:func:`capacity_per_year` of many listings at once, by listing id."""
+    listings = list(listings)
+    if not listings:
+        return {}
+    frame = pd.DataFrame(
+        [
+            {
+                "quantity": listing.quantity,
+                "unit": listing.unit,
+                "frequency": listing.frequency,
+                "material": listing.material,
+            }
+            for listing in listings
+        ]
+    )
+    normalised = normalise_listings(frame)
+    capacities = dict.fromkeys((listing.id for listing in listings), 0.0)
+    for position, quantity in zip(
+        normalised["source_position"], normalised["quantity_per_year"], strict=True
+    ):
+        capacities[listings[int(position)].id] = float(quantity)
+    return capacities
+
+
+def committed_flows(listing_ids: Iterable[int]) -> dict[int, float]:
+    """:func:`committed_flow` of many listings in one grouped query, by listing id.
+
+    Every listing of ``listing_ids`` is in the answer (0.0 when nothing is committed).
+    """
+    ids = sorted({int(i) for i in listing_ids})
+    flows = dict.fromkeys(ids, 0.0)
+    if not ids:
+        return flows
+    committed = Match.status.in_(COMMITTED_STATUSES)
+    sides = sa.union_all(
+        sa.select(Match.offer_id.label("listing_id"), Match.quantity_flow_unit).where(committed),
+        sa.select(Match.need_id.label("listing_id"), Match.quantity_flow_unit).where(committed),
+    ).subquery()
+    # Grouped over every committed match: there are far fewer of them than listings in a
+    # run, and no ``IN`` list of 100,000 ids is needed.
+    rows = db.session.execute(
+        sa.select(sides.c.listing_id, sa.func.sum(sides.c.quantity_flow_unit)).group_by(
+            sides.c.listing_id
+        )
+    )
+    for listing_id, total in rows:
+        if int(listing_id) in flows:
+            flows[int(listing_id)] = float(total or 0.0)
+    return flows
 
 
 def available_quantity(match: Match) -> float:
@@ -1027,9 +1079,42 @@ def visible_matches(
 
 
 def notify_new_proposals(matches: Iterable[Match]) -> None:
-    """Tell the firms of new proposals (the engine just stored them)."""
-    for match in matches:
-        _notify_sides(None, match, SIDES, "proposal")
+    """Tell the firms of new proposals (the engine just stored them).
+
+    In bulk (:func:`~marketplace.exchanges.notifications.notify_many`): the active members
+    of every firm concerned are loaded in one query per 10,000 firms, and each member
+    gets one e-mail listing all of its firm's new proposals.
+    """
+    matches = list(matches)
+    organisation_ids = sorted(
+        {_listing_of(m, side).organisation_id for m in matches for side in SIDES}
+    )
+    members: dict[int, list[User]] = {}
+    for start in range(0, len(organisation_ids), CHUNK):
+        users = db.session.scalars(
+            sa.select(User)
+            .where(
+                User.organisation_id.in_(organisation_ids[start : start + CHUNK]),
+                User.active.is_(True),
+            )
+            .order_by(User.id)
+        )
+        for user in users:
+            members.setdefault(int(user.organisation_id), []).append(user)
+    notify_many(
+        (
+            (
+                m,
+                [
+                    u
+                    for side in SIDES
+                    for u in members.get(_listing_of(m, side).organisation_id, [])
+                ],
+            )
+            for m in matches
+        ),
+        "proposal",
+    )
 
 
 def match_page(match: Match, viewer: Any, lang: str) -> dict[str, Any]:

@@ -39,8 +39,8 @@ from marketplace.exchanges.locking import lock_listings, lock_matches
 from marketplace.exchanges.models import Match
 from marketplace.exchanges.review import moderate_new_proposals
 from marketplace.exchanges.services import (
-    capacity_per_year,
-    committed_flow,
+    capacities_per_year,
+    committed_flows,
     declined_pairs,
     notify_new_proposals,
     scale_quantities,
@@ -353,9 +353,11 @@ def _transport_mode(value: object) -> str:
     return value if isinstance(value, str) and value in TRANSPORT_MODES else DEFAULT_TRANSPORT_MODE
 
 
-def _lock_for_storing(frame: pd.DataFrame) -> dict[tuple[int, int], Match]:
+def _lock_for_storing(
+    frame: pd.DataFrame,
+) -> tuple[dict[int, Listing], dict[tuple[int, int], Match]]:
     """Lock the listings of the new and the open proposals, then the open matches; return
-    the open matches by pair, as they are under the locks.
+    the listings by id and the open matches by pair, as they are under the locks.
 
     The same locks as every transition of a match (:mod:`marketplace.exchanges.locking`):
     an acceptance either finished before (and its commitment is read below) or waits.
@@ -367,12 +369,34 @@ def _lock_for_storing(frame: pd.DataFrame) -> dict[tuple[int, int], Match]:
         int(i) for i in frame["need_listing_id"]
     }
     listing_ids |= {int(i) for _, o, n in open_rows for i in (o, n)}
-    lock_listings(listing_ids)
-    return {
+    listings = {listing.id: listing for listing in lock_listings(listing_ids)}
+    open_matches = {
         (m.offer_id, m.need_id): m
         for m in lock_matches(row[0] for row in open_rows)
         if m.status in OPEN_STATUSES
     }
+    return listings, open_matches
+
+
+#: New proposals per multi-row ``INSERT ... RETURNING``.
+INSERT_CHUNK = 5_000
+
+
+def _insert_proposals(rows: list[dict[str, Any]]) -> list[Match]:
+    """Insert new proposals in multi-row statements; return them as (session) matches."""
+    created: list[Match] = []
+    for start in range(0, len(rows), INSERT_CHUNK):
+        created.extend(
+            db.session.scalars(
+                sa.insert(Match).returning(Match),
+                rows[start : start + INSERT_CHUNK],
+                # NULLs as NULLs (not left out), so that every row fits one statement.
+                execution_options={"render_nulls": True},
+            )
+        )
+    # Without ``sort_by_parameter_order`` SQLite returns the rows in batches; id order
+    # is insert order, and the order the firms are told in.
+    return sorted(created, key=lambda match: match.id)
 
 
 def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
@@ -386,8 +410,12 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
     A pair declined in the last :data:`DECLINE_MEMORY_DAYS` is not proposed again
     (``skipped_declined``); :func:`execute_run` already excludes declined pairs from the
     optimisation (so their share goes elsewhere); this is the last guard.
+
+    A fixed number of statements whatever the number of proposals (a national run stores
+    ~74,000): the capacities and commitments of all listings at once, the new proposals
+    in multi-row inserts, the firms told in bulk (:func:`notify_new_proposals`).
     """
-    open_matches = _lock_for_storing(frame)
+    listings, open_matches = _lock_for_storing(frame)
     declined = declined_pairs()
     committed_pairs = {
         (int(o), int(n))
@@ -395,14 +423,17 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
             sa.select(Match.offer_id, Match.need_id).where(Match.status.in_(COMMITTED_STATUSES))
         )
     }
-    left: dict[int, float] = {}
-    for listing_id in {int(i) for c in ("offer_listing_id", "need_listing_id") for i in frame[c]}:
-        listing = db.session.get(Listing, listing_id)
-        left[listing_id] = (
-            capacity_per_year(listing) - committed_flow(listing_id) if listing else 0.0
+    proposed_ids = {int(i) for c in ("offer_listing_id", "need_listing_id") for i in frame[c]}
+    capacities = capacities_per_year(listings[i] for i in proposed_ids if i in listings)
+    committed = committed_flows(proposed_ids)
+    left: dict[int, float] = {
+        listing_id: (
+            capacities[listing_id] - committed[listing_id] if listing_id in listings else 0.0
         )
+        for listing_id in proposed_ids
+    }
     created = updated = skipped_declined = skipped_committed = skipped_full = clipped = 0
-    new_matches: list[Match] = []
+    new_rows: list[dict[str, Any]] = []
     seen: set[tuple[int, int]] = set()
     # Where commitments grew meanwhile, the proposals that avoid the most CO2e keep theirs.
     ordered = frame.sort_values("net_co2e_kg", ascending=False, kind="stable")
@@ -427,15 +458,15 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
         seen.add(key)
         match = open_matches.get(key)
         if match is None:
-            match = Match(
-                offer_id=key[0],
-                need_id=key[1],
-                status="proposed",
-                engine_quantity_per_year=values["quantity_per_year"],
-                **values,
+            new_rows.append(
+                {
+                    "offer_id": key[0],
+                    "need_id": key[1],
+                    "status": "proposed",
+                    "engine_quantity_per_year": values["quantity_per_year"],
+                    **values,
+                }
             )
-            db.session.add(match)
-            new_matches.append(match)
             created += 1
         else:
             changed = match.unit != values["unit"] or not math.isclose(
@@ -458,6 +489,7 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
             match.pending_terms = None
             superseded += 1
     db.session.flush()
+    new_matches = _insert_proposals(new_rows)
     notify_new_proposals(moderate_new_proposals(new_matches))
     return {
         "created": created,
