@@ -76,7 +76,7 @@ STATIC_CANDIDATES = (
 _CSRF = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|value="([^"]+)" name="csrf_token"'
 )
-_MATCH_LINK = re.compile(r'href="/matches/(\d+)"')
+_MATCH_LINK = re.compile(r'href="/matches/([A-Za-z0-9_-]{12})"')
 
 
 # --- the shared state the users read ------------------------------------------------------
@@ -87,8 +87,8 @@ class Target:
     """What the users need to know about the server, found once before the load starts."""
 
     base_url: str
-    listing_ids: list[int] = field(default_factory=list)
-    match_ids: list[int] = field(default_factory=list)
+    listing_ids: list[str] = field(default_factory=list)
+    match_ids: list[str] = field(default_factory=list)
     member_cookie: str = ""
     csrf_token: str = ""
     static_path: str = ""
@@ -245,7 +245,7 @@ def discover(base_url: str) -> Target:
     status, headers, body = _request(f"{base_url}/matches/?status=all", headers={"Cookie": cookie})
     cookie = _session_cookie(headers, cookie)
     target.page_bytes["/matches/?status=all"] = len(body)
-    target.match_ids = sorted({int(m) for m in _MATCH_LINK.findall(body.decode())})
+    target.match_ids = sorted(set(_MATCH_LINK.findall(body.decode())))
     if not target.match_ids:
         raise SystemExit("the demo firm has no matches: run the engine first (--load-demo)")
     status, headers, body = _request(
