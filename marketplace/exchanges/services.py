@@ -1015,9 +1015,18 @@ def visible_matches(
 
 
 def notify_new_proposals(matches: Iterable[Match]) -> None:
-    """Tell the firms of new proposals (the engine just stored them)."""
+    """Record and tell the firms of new proposals (the engine just stored them)."""
     for match in matches:
+        db.session.add(
+            MatchEvent(match=match, action="proposed", from_status=None, to_status="proposed")
+        )
         _notify_sides(None, match, SIDES, "proposal")
+
+
+def supersede(match: Match) -> None:
+    """The engine's newer optimum no longer holds this open proposal (recorded)."""
+    match.pending_terms = None
+    _record(None, match, "superseded", to_status="superseded")
 
 
 def match_page(match: Match, viewer: Any, lang: str) -> dict[str, Any]:

@@ -79,6 +79,11 @@ def test_the_landing_page_shows_the_region_figures_and_invites_to_register(
         "proposed_matches": "1",
         "agreed_matches": "1",
         "agreed_net_co2e_t_per_year": "12,3",
+        # The agreed match's estimate frozen at agreement; nothing delivered yet.
+        "estimated_net_co2e_t_per_year": "12,3",
+        "realised_mass_t": "0,0",
+        "realised_net_co2e_t": "0,0",
+        "realised_tonne_km": "0",
     }
     assert 'href="/register"' in response.text
     assert 'href="/login"' in response.text
