@@ -24,13 +24,18 @@ from marketplace.exchanges.models import Match, Notification, NotificationSettin
 from marketplace.extensions import db
 
 
-def setting_for(user: User) -> NotificationSetting:
-    """The user's e-mail choices (defaults: every kind, one e-mail per event)."""
+def setting_for(user: User, *, create: bool = False) -> NotificationSetting:
+    """The user's e-mail choices (defaults: every kind, one e-mail per event).
+
+    Reading never writes (two transactions notifying one user at once must not both
+    insert their row); ``create`` adds the row for :func:`update_settings`.
+    """
     setting = db.session.get(NotificationSetting, user.id)
     if setting is None:
         setting = NotificationSetting(user_id=user.id, email_off=[], daily_digest=False)
-        db.session.add(setting)
-        db.session.flush()
+        if create:
+            db.session.add(setting)
+            db.session.flush()
     return setting
 
 
@@ -42,7 +47,7 @@ def update_settings(user: User, *, email_off: Iterable[str], daily_digest: bool)
         raise InvalidInput(
             f"notification kind {unknown[0]!r} is not one of {', '.join(NOTIFICATION_KINDS)}"
         )
-    setting = setting_for(user)
+    setting = setting_for(user, create=True)
     setting.email_off = kinds
     setting.daily_digest = bool(daily_digest)
     db.session.flush()

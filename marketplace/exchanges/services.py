@@ -233,9 +233,14 @@ def _record(
     to_status: str | None = None,
     side: str | None = None,
     note: str | None = None,
+    by_id: bool = False,
     **details: Any,
 ) -> MatchEvent:
-    """Record what happened (and move the status, checked against MATCH_TRANSITIONS)."""
+    """Record what happened (and move the status, checked against MATCH_TRANSITIONS).
+
+    ``by_id`` links the event by the match's id instead of through ``match.events``, which
+    would load that collection: the engine records events for thousands of matches at once.
+    """
     from_status = match.status
     if to_status is not None and to_status != from_status:
         if to_status not in MATCH_TRANSITIONS[from_status]:
@@ -247,8 +252,9 @@ def _record(
                 )
             )
         match.status = to_status
+    link: dict[str, Any] = {"match_id": match.id} if by_id else {"match": match}
     event = MatchEvent(
-        match=match,
+        **link,
         user_id=getattr(user, "id", None),
         side=side,
         action=action,
@@ -1079,13 +1085,22 @@ def visible_matches(
 
 
 def notify_new_proposals(matches: Iterable[Match]) -> None:
-    """Tell the firms of new proposals (the engine just stored them).
+    """Record and tell the firms of new proposals (the engine just stored them).
 
     In bulk (:func:`~marketplace.exchanges.notifications.notify_many`): the active members
     of every firm concerned are loaded in one query per 10,000 firms, and each member
     gets one e-mail listing all of its firm's new proposals.
     """
     matches = list(matches)
+    # One multi-row insert: ORM objects (or ``match.events``) would cost a statement each.
+    if matches:
+        db.session.execute(
+            sa.insert(MatchEvent),
+            [
+                {"match_id": m.id, "action": "proposed", "to_status": "proposed", "details": {}}
+                for m in matches
+            ],
+        )
     organisation_ids = sorted(
         {_listing_of(m, side).organisation_id for m in matches for side in SIDES}
     )
@@ -1115,6 +1130,12 @@ def notify_new_proposals(matches: Iterable[Match]) -> None:
         ),
         "proposal",
     )
+
+
+def supersede(match: Match) -> None:
+    """The engine's newer optimum no longer holds this open proposal (recorded)."""
+    match.pending_terms = None
+    _record(None, match, "superseded", to_status="superseded", by_id=True)
 
 
 def match_page(match: Match, viewer: Any, lang: str) -> dict[str, Any]:

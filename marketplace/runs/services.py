@@ -44,6 +44,7 @@ from marketplace.exchanges.services import (
     declined_pairs,
     notify_new_proposals,
     scale_quantities,
+    supersede,
     supersede_all_open,
 )
 from marketplace.extensions import db
@@ -485,8 +486,7 @@ def store_proposals(run: EngineRun, frame: pd.DataFrame) -> dict[str, int]:
     superseded = 0
     for key, match in open_matches.items():
         if key not in seen:
-            match.status = "superseded"
-            match.pending_terms = None
+            supersede(match)
             superseded += 1
     db.session.flush()
     new_matches = _insert_proposals(new_rows)

@@ -168,3 +168,35 @@ def test_editing_and_deleting_a_delivery_is_recorded(region: Region) -> None:
     assert changed.details["before"]["quantity"] == 10.0
     assert changed.details["after"]["document_number"] == "A2"
     assert deleted.details["before"]["quantity"] == 12.0
+
+
+def test_a_delivery_is_corrected_and_deleted_on_the_match_page(
+    client: FlaskClient, region: Region
+) -> None:
+    match = agreed_match(region)
+    brewer = make_user(organisation=region.brewery)
+    delivery = matching.record_delivery(
+        brewer, match, delivered_on=date(2026, 3, 2), quantity=10.0, unit="t"
+    )
+    db.session.commit()
+    login(client, brewer)
+    page = client.get(f"/matches/{match.public_id}").get_data(as_text=True)
+    assert f'id="edit-delivery-{delivery.id}"' in page
+    response = client.post(
+        f"/matches/{match.public_id}/deliveries/{delivery.id}",
+        data={"delivered_on": "2026-03-04", "quantity": "11", "unit": "t", "document_number": "X9"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert (delivery.quantity, delivery.document_number, delivery.updated_by_id) == (
+        11.0,
+        "X9",
+        brewer.id,
+    )
+    outsider = make_user(organisation=region.builder)
+    other = client.application.test_client()
+    login(other, outsider)
+    assert other.post(f"/matches/{match.public_id}/deliveries/{delivery.id}/delete").status_code == 404
+    assert client.post(f"/matches/{match.public_id}/deliveries/{delivery.id}/delete").status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Match, match.id).deliveries == []

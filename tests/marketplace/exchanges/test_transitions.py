@@ -199,7 +199,7 @@ def test_changed_terms_are_confirmed_by_the_other_side_and_make_the_agreement(
     assert after.agreed_net_co2e_kg == pytest.approx(engine_co2 / 2)
     assert (after.start_on, after.price_terms) == (date(2027, 1, 1), "free")
     actions = [e.action for e in after.events]
-    assert actions == ["terms_proposed", "terms_accepted", "agreed"]
+    assert actions == ["proposed", "terms_proposed", "terms_accepted", "agreed"]
 
 
 def test_rejected_terms_leave_the_proposal_open_without_the_proposers_consent(
@@ -223,6 +223,7 @@ def test_every_transition_is_recorded_with_who_when_from_and_to(parties: Parties
     db.session.commit()
     events = db.session.query(MatchEvent).order_by(MatchEvent.id).all()
     assert [(e.action, e.from_status, e.to_status, e.user_id) for e in events] == [
+        ("proposed", None, "proposed", None),  # by the engine
         ("accepted", "proposed", "accepted", parties.brewer.id),
         ("agreed", "accepted", "agreed", parties.farmer.id),
         ("delivery_added", "agreed", "active", parties.farmer.id),
