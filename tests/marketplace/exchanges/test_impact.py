@@ -196,7 +196,12 @@ def test_a_delivery_is_corrected_and_deleted_on_the_match_page(
     outsider = make_user(organisation=region.builder)
     other = client.application.test_client()
     login(other, outsider)
-    assert other.post(f"/matches/{match.public_id}/deliveries/{delivery.id}/delete").status_code == 404
-    assert client.post(f"/matches/{match.public_id}/deliveries/{delivery.id}/delete").status_code == 302
+    assert (
+        other.post(f"/matches/{match.public_id}/deliveries/{delivery.id}/delete").status_code == 404
+    )
+    assert (
+        client.post(f"/matches/{match.public_id}/deliveries/{delivery.id}/delete").status_code
+        == 302
+    )
     db.session.expire_all()
     assert db.session.get(Match, match.id).deliveries == []
