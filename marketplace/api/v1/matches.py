@@ -188,6 +188,15 @@ def get_match(public_id: str) -> Any:
     return match_json(exchanges.get_visible_match(current_user, public_id))
 
 
+def _side_action(public_id: str, action: Any) -> Any:
+    """Run a lifecycle step whose body names at most the ``side``; answer the match."""
+    match = exchanges.get_visible_match(current_user, public_id)
+    data = _action_body()
+    action(current_user, match, side=_side(data))
+    db.session.commit()
+    return match_json(match)
+
+
 @operation(
     bp,
     "/matches/<pid:public_id>/accept",
@@ -202,11 +211,7 @@ def get_match(public_id: str) -> Any:
 @login_required
 def accept_match(public_id: str) -> Any:
     """Accept for the caller's firm; when both firms accepted the match is ``agreed``."""
-    match = exchanges.get_visible_match(current_user, public_id)
-    data = _action_body()
-    exchanges.accept(current_user, match, side=_side(data))
-    db.session.commit()
-    return match_json(match)
+    return _side_action(public_id, exchanges.accept)
 
 
 DECLINE_BODY = {
@@ -329,11 +334,7 @@ def record_delivery(public_id: str) -> Any:
 @login_required
 def complete_match(public_id: str) -> Any:
     """Mark an agreed or active exchange completed."""
-    match = exchanges.get_visible_match(current_user, public_id)
-    data = _action_body()
-    exchanges.complete(current_user, match, side=_side(data))
-    db.session.commit()
-    return match_json(match)
+    return _side_action(public_id, exchanges.complete)
 
 
 MESSAGE = {
