@@ -22,7 +22,7 @@ help:
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --upgrade pip setuptools
 
 # Re-install only when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
