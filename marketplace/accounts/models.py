@@ -81,7 +81,11 @@ class User(UserMixin, TimestampMixin, db.Model):
 
 class Organisation(PublicIdMixin, TimestampMixin, db.Model):
     __tablename__ = "organisation"
-    __table_args__ = (sa.CheckConstraint("length(kvk) = 8", name="kvk_length"),)
+    __table_args__ = (
+        sa.CheckConstraint("length(kvk) = 8", name="kvk_length"),
+        # Kept search output (marketplace.listings.kept) asks for max(updated_at).
+        sa.Index("ix_organisation_updated_at", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(200), index=True)

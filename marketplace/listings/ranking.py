@@ -120,7 +120,7 @@ def recency(ids: Sequence[int], created_s: np.ndarray, revealed: np.ndarray) -> 
     return out
 
 
-def _version() -> tuple[Any, ...]:
+def change_stamp() -> tuple[Any, ...]:
     """What changes whenever a listing is added or changed: two index look-ups.
 
     Every change of a listing row stamps ``updated_at`` (ORM and Core updates alike);
@@ -163,7 +163,7 @@ def rank(
             within_km,
             by_distance,
             cache_key,
-            _version(),
+            change_stamp(),
         )
         with _lock:
             kept = _rankings.get(key)

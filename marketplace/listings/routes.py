@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from marketplace.accounts.forms import apply_service_errors
@@ -32,6 +33,7 @@ from marketplace.listings.forms import (
     search_filters,
     search_form,
 )
+from marketplace.listings.kept import kept
 from marketplace.listings.models import Listing
 from marketplace.listings.rules import accepted_code_warnings
 
@@ -40,14 +42,22 @@ bp = Blueprint("listings", __name__, url_prefix="/listings")
 
 @bp.get("/")
 def browse() -> str:
-    """Search the active listings of the region."""
-    form = search_form(request.args, current_language())
+    """Search the active listings of the region (the results kept per viewer scope)."""
+    lang = current_language()
+    key = ("browse", lang, tuple(sorted(request.args.items(multi=True))))
+    content = kept(current_user, key, lambda: _browse_results(lang))
+    # The output of an autoescaping template, not user text.
+    return render_template("listings/browse.html", content=Markup(content))  # noqa: S704
+
+
+def _browse_results(lang: str) -> str:
+    form = search_form(request.args, lang)
     form.validate()
-    result = search.search_listings(current_user, search_filters(form), current_language())
+    result = search.search_listings(current_user, search_filters(form), lang)
     # Only the search fields go back into url_for: other names (endpoint, _external,
     # _scheme...) are url_for's own arguments, not query parameters.
     args = {name: request.args[name] for name in SEARCH_FIELDS if request.args.get(name)}
-    return render_template("listings/browse.html", form=form, result=result, args=args)
+    return render_template("listings/_browse_results.html", form=form, result=result, args=args)
 
 
 @bp.get("/<pid:public_id>")

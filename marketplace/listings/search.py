@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from flows import taxonomy
 from marketplace.core.reference import EWCCode
 from marketplace.core.vocabulary import KINDS, MARKET_LISTING_STATUSES
 from marketplace.extensions import db
+from marketplace.listings.kept import kept, viewer_origin
 from marketplace.listings.models import Listing, ListingAcceptedCode
 from marketplace.listings.ranking import rank
 from marketplace.listings.views import ListingView, view_loads, view_of
@@ -104,14 +106,7 @@ def search_listings(viewer: Any, filters: SearchFilters, lang: str) -> SearchRes
             condition if filters.hazardous else sa.not_(sa.func.coalesce(condition, False))
         )
 
-    origin = None
-    org = (
-        getattr(viewer, "organisation", None)
-        if getattr(viewer, "is_authenticated", False)
-        else None
-    )
-    if org is not None and org.lon is not None and org.lat is not None:
-        origin = (org.lon, org.lat)
+    origin = viewer_origin(viewer)
     if filters.within_km and origin:
         # Cheap bounding box in SQL, on the true site, so for public listings only: a
         # box around the hidden site would itself answer "is it within x km?".
@@ -160,6 +155,17 @@ def search_listings(viewer: Any, filters: SearchFilters, lang: str) -> SearchRes
         distance_km = float(km) if km is not None and math.isfinite(km) else None
         items.append(view_of(by_id[listing_id], viewer, lang, distance_km=distance_km))
     return SearchResult(items=items, total=total, page=page, pages=pages, origin=origin)
+
+
+def map_json(viewer: Any, filters: SearchFilters, lang: str) -> bytes:
+    """The search as GeoJSON (:func:`feature_collection`), encoded, kept per scope
+    (:mod:`marketplace.listings.kept`)."""
+
+    def build() -> bytes:
+        result = search_listings(viewer, filters, lang)
+        return current_app.json.dumps(feature_collection(result), separators=(",", ":")).encode()
+
+    return kept(viewer, ("map_json", filters, lang), build)
 
 
 def feature_collection(result: SearchResult) -> dict[str, Any]:
