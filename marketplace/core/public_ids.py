@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -64,8 +64,10 @@ class PublicIdConverter(BaseConverter):
     regex = r"[A-Za-z0-9_-]{12}"
 
 
-def by_public_id(model: type[_M], public_id: object) -> _M | None:
-    """The row of ``model`` with ``public_id``, or None (also for a malformed id)."""
+def by_public_id(model: type[_M], public_id: object, *options: Any) -> _M | None:
+    """The row of ``model`` with ``public_id``, or None (also for a malformed id);
+    ``options``: loader options for the query (what the page shows with it)."""
     if not is_public_id(public_id):
         return None
-    return db.session.scalar(sa.select(model).where(model.public_id == public_id))  # type: ignore[attr-defined]
+    stmt = sa.select(model).where(model.public_id == public_id).options(*options)  # type: ignore[attr-defined]
+    return db.session.scalar(stmt)

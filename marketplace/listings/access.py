@@ -15,10 +15,11 @@ def can_see_listing(user: Any, listing: Listing) -> bool:
     return listing.status == "active" or can_manage_organisation(user, listing.organisation_id)
 
 
-def get_visible_listing(user: Any, public_id: str) -> Listing:
+def get_visible_listing(user: Any, public_id: str, *options: Any) -> Listing:
     """The listing with ``public_id``, or NotFound when it does not exist or the user may
-    not see it."""
-    listing = by_public_id(Listing, public_id)
+    not see it; ``options``: loader options (e.g. :func:`~marketplace.listings.views.
+    view_loads` for a page that shows it)."""
+    listing = by_public_id(Listing, public_id, *options)
     if listing is None or not can_see_listing(user, listing):
         # A draft of another firm looks exactly like a missing listing.
         raise NotFound()

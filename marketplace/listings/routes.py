@@ -63,7 +63,7 @@ def _browse_results(lang: str) -> str:
 @bp.get("/<pid:public_id>")
 def detail(public_id: str) -> str:
     """Show one listing; anonymous listings hide the firm and the exact location."""
-    listing = get_visible_listing(current_user, public_id)
+    listing = get_visible_listing(current_user, public_id, *views.view_loads())
     view = views.view_of(listing, current_user, current_language())
     return render_template("listings/detail.html", item=view, status_form=StatusForm())
 
