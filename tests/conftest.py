@@ -69,7 +69,6 @@ def app(
 def db_session(app: Flask) -> Iterator[sa.orm.scoped_session]:  # type: ignore[type-arg]
     """An app context whose non-reference rows are deleted after the test."""
     from marketplace.extensions import db
-
     from marketplace.listings import kept
 
     with app.app_context():

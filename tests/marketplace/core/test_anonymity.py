@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,66 +16,28 @@ from flask.testing import FlaskClient
 from flask_login import AnonymousUserMixin
 
 from geo.distance import straight_km
-from geo.geocode import geocode_postcode
-from marketplace.accounts.models import Organisation, User
 from marketplace.core.disclosure import municipality_points, order_key
 from marketplace.exchanges.models import Match
 from marketplace.extensions import db
-from marketplace.listings.models import Listing
 from marketplace.listings.search import SearchFilters, search_listings
 from marketplace.runs import services as runs
 from tests import factories
-from tests.marketplace.helpers import english, login, make_user
-
-#: Firm A's site in Deventer, with digits that occur nowhere else on the pages.
-SITE_LON, SITE_LAT = 6.17321, 52.24687
-A_NAME = "Geheime Brouwerij Zwartwater"
-A_POSTCODE = "7416 XK"
-#: What must never reach anyone outside firm A.
-SECRETS = (A_NAME, "Zwartwater", "7416", "6.1732", "52.2468")
-
-
-@dataclass
-class World:
-    firm_a: Organisation
-    member_a: User
-    member_b: User
-    offer: Listing
-    need: Listing
+from tests.marketplace.core.anonymous_world import (
+    A_NAME,
+    A_POSTCODE,
+    SITE_LAT,
+    SITE_LON,
+    World,
+    assert_no_secrets,
+    build_world,
+    sign_in,
+)
+from tests.marketplace.helpers import english, login
 
 
 @pytest.fixture
 def world(db_session: Any) -> World:
-    firm_a = factories.organisation(
-        name=A_NAME, postcode=A_POSTCODE, lon=SITE_LON, lat=SITE_LAT, kvk="41234567"
-    )
-    lon, lat = geocode_postcode("7201")  # Zutphen
-    firm_b = factories.organisation(
-        name="Melkveebedrijf Berends",
-        postcode="7201 AA",
-        lon=lon,
-        lat=lat,
-        municipality_code="GM0301",
-    )
-    offer = factories.listing(
-        organisation=firm_a,
-        kind="offer",
-        visibility="anonymous",
-        postcode=A_POSTCODE,
-        ref="BOSTEL-1",
-        quantity=500.0,
-        frequency="year",
-    )
-    need = factories.listing(organisation=firm_b, kind="need", quantity=500.0, frequency="year")
-    member_a = make_user(organisation=firm_a)
-    member_b = make_user(organisation=firm_b)
-    db_session.commit()
-    return World(firm_a, member_a, member_b, offer, need)
-
-
-def assert_no_secrets(text: str) -> None:
-    leaked = [s for s in SECRETS if s in text]
-    assert not leaked, f"anonymous firm leaked: {leaked}"
+    return build_world(db_session)
 
 
 def xlsx_text(body: bytes) -> str:
@@ -88,18 +49,11 @@ def xlsx_text(body: bytes) -> str:
 OUTSIDERS = ("member_b", "anonymous")
 
 
-def as_actor(client: FlaskClient, world: World, actor: str) -> None:
-    if actor == "anonymous":
-        english(client)
-    else:
-        login(client, getattr(world, actor))
-
-
 @pytest.mark.parametrize("actor", OUTSIDERS)
 def test_the_market_page_hides_the_anonymous_firm(
     client: FlaskClient, world: World, actor: str
 ) -> None:
-    as_actor(client, world, actor)
+    sign_in(client, world, actor)
     html = client.get("/listings/").get_data(as_text=True)
     assert world.offer.title in html
     assert "anonymous firm" in html
@@ -110,7 +64,7 @@ def test_the_market_page_hides_the_anonymous_firm(
 def test_the_market_page_sorted_by_distance_shows_only_a_distance_band(
     client: FlaskClient, world: World, actor: str
 ) -> None:
-    as_actor(client, world, actor)
+    sign_in(client, world, actor)
     html = client.get("/listings/?sort=distance&within_km=50").get_data(as_text=True)
     assert_no_secrets(html)
     if actor == "member_b":
@@ -121,7 +75,7 @@ def test_the_market_page_sorted_by_distance_shows_only_a_distance_band(
 def test_the_detail_page_hides_the_anonymous_firm(
     client: FlaskClient, world: World, actor: str
 ) -> None:
-    as_actor(client, world, actor)
+    sign_in(client, world, actor)
     response = client.get(f"/listings/{world.offer.public_id}")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -135,7 +89,7 @@ def test_the_detail_page_hides_the_anonymous_firm(
 def test_the_map_data_places_the_anonymous_listing_inside_its_municipality_only(
     client: FlaskClient, world: World, actor: str
 ) -> None:
-    as_actor(client, world, actor)
+    sign_in(client, world, actor)
     response = client.get("/api/listings")
     assert response.status_code == 200
     assert_no_secrets(response.get_data(as_text=True))
@@ -157,7 +111,7 @@ def test_the_map_data_places_the_anonymous_listing_inside_its_municipality_only(
 def test_the_market_export_leaves_out_the_anonymous_firm(
     client: FlaskClient, world: World, actor: str, fmt: str
 ) -> None:
-    as_actor(client, world, actor)
+    sign_in(client, world, actor)
     response = client.get(f"/listings/export.{fmt}")
     assert response.status_code == 200
     text = response.data.decode("utf-8-sig") if fmt == "csv" else xlsx_text(response.data)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from typing import Any
 
 import openpyxl
@@ -20,8 +19,6 @@ from flask.testing import FlaskClient
 from flask_login import AnonymousUserMixin
 from markupsafe import escape
 
-from geo.geocode import geocode_postcode
-from marketplace.accounts.models import Organisation, User
 from marketplace.core.disclosure import (
     ListingDisclosure,
     disclose_listing,
@@ -30,73 +27,29 @@ from marketplace.core.disclosure import (
 )
 from marketplace.exchanges.models import Match
 from marketplace.extensions import db
-from marketplace.listings.models import Listing
 from marketplace.runs import services as runs
-from tests import factories
-from tests.marketplace.helpers import english, login, make_user
-
-SITE_LON, SITE_LAT = 6.17321, 52.24687
-A_NAME = "Geheime Brouwerij Zwartwater"
-A_POSTCODE = "7416 XK"
-A_REF = "BOSTEL-1"
+from tests.marketplace.core.anonymous_world import (
+    A_NAME,
+    A_POSTCODE,
+    A_REF,
+    SITE_LAT,
+    SITE_LON,
+    World,
+    build_world,
+    sign_in,
+)
+from tests.marketplace.helpers import english
 
 VIEWERS = ("member_b", "visitor", "coordinator", "member_a")
 
 
-@dataclass
-class World:
-    firm_a: Organisation
-    member_a: User
-    member_b: User
-    coordinator: User
-    offer: Listing
-    need: Listing
-
-
 @pytest.fixture
 def world(db_session: Any) -> World:
-    firm_a = factories.organisation(
-        name=A_NAME, postcode=A_POSTCODE, lon=SITE_LON, lat=SITE_LAT, kvk="41234567"
-    )
-    lon, lat = geocode_postcode("7201")  # Zutphen
-    firm_b = factories.organisation(
-        name="Melkveebedrijf Berends",
-        postcode="7201 AA",
-        lon=lon,
-        lat=lat,
-        municipality_code="GM0301",
-    )
-    offer = factories.listing(
-        organisation=firm_a,
-        kind="offer",
-        visibility="anonymous",
-        postcode=A_POSTCODE,
-        ref=A_REF,
-        quantity=500.0,
-        frequency="year",
-    )
-    need = factories.listing(organisation=firm_b, kind="need", quantity=500.0, frequency="year")
-    world = World(
-        firm_a=firm_a,
-        member_a=make_user(organisation=firm_a),
-        member_b=make_user(organisation=firm_b),
-        coordinator=make_user(role="coordinator", organisation=None),
-        offer=offer,
-        need=need,
-    )
-    db_session.commit()
-    return world
+    return build_world(db_session)
 
 
 def viewer_of(world: World, viewer: str) -> Any:
     return AnonymousUserMixin() if viewer == "visitor" else getattr(world, viewer)
-
-
-def as_viewer(client: FlaskClient, world: World, viewer: str) -> None:
-    if viewer == "visitor":
-        english(client)
-    else:
-        login(client, getattr(world, viewer))
 
 
 def allowed(world: World, viewer: str) -> ListingDisclosure:
@@ -117,7 +70,7 @@ def test_the_html_listing_pages_show_what_the_disclosure_allows(
     client: FlaskClient, world: World, viewer: str
 ) -> None:
     shown = allowed(world, viewer)
-    as_viewer(client, world, viewer)
+    sign_in(client, world, viewer)
     for url in ("/listings/", f"/listings/{world.offer.public_id}"):
         html = client.get(url).get_data(as_text=True)
         assert world.offer.title in html, url
@@ -134,7 +87,7 @@ def test_the_map_json_gives_exactly_the_disclosed_fields(
     client: FlaskClient, world: World, viewer: str
 ) -> None:
     shown = allowed(world, viewer)
-    as_viewer(client, world, viewer)
+    sign_in(client, world, viewer)
     features = client.get("/api/listings").get_json()["features"]
     feature = next(f for f in features if f["properties"]["id"] == world.offer.public_id)
     props = feature["properties"]
@@ -153,7 +106,7 @@ def test_the_map_json_gives_exactly_the_disclosed_fields(
 def test_the_region_outline_carries_no_listing_data(
     client: FlaskClient, world: World, viewer: str
 ) -> None:
-    as_viewer(client, world, viewer)
+    sign_in(client, world, viewer)
     text = client.get("/api/region").get_data(as_text=True)
     for value in (A_NAME, A_POSTCODE, A_REF, world.offer.title):
         assert value not in text
@@ -187,7 +140,7 @@ def test_the_market_export_gives_exactly_the_disclosed_columns(
     client: FlaskClient, world: World, viewer: str, fmt: str
 ) -> None:
     identity = export_identity(world.offer, viewer_of(world, viewer))
-    as_viewer(client, world, viewer)
+    sign_in(client, world, viewer)
     body = client.get(f"/listings/export.{fmt}").data
     row = (csv_row if fmt == "csv" else xlsx_row)(body, world.offer.title)
     for column in ("ref", "organisation", "postcode"):
@@ -225,7 +178,7 @@ def test_the_match_pages_show_what_the_disclosure_allows(
         lang="en",
     )
     firm_a_named = shown.counterpart_revealed or disclose_listing(proposal.offer, who).revealed
-    as_viewer(client, world, viewer)
+    sign_in(client, world, viewer)
     for url in ("/matches/?status=all", f"/matches/{proposal.public_id}"):
         html = client.get(url).get_data(as_text=True)
         assert (A_NAME in html) == firm_a_named, url
