@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 
 from flask import Blueprint, current_app, jsonify, request
@@ -61,7 +60,7 @@ def _region_outline_json() -> bytes:
 
 def _conditional(response: Response, *, private: bool = False) -> Response:
     """An ``ETag`` from the body; a request that sends it back gets 304 and no body."""
-    response.set_etag(hashlib.blake2b(response.get_data(), digest_size=16).hexdigest())
+    response.add_etag()
     if private:
         # Per viewer (anonymity): browsers may keep it, shared caches may not.
         response.cache_control.private = True

@@ -8,7 +8,7 @@ distances on the viewer's site. So the output is kept under the scope, the site,
 request's own key and the listings' change stamp (as
 :func:`~marketplace.listings.ranking.change_stamp`) and the firms' (their latest
 ``updated_at``); any change of a listing or a firm makes a new stamp; nothing is
-trusted longer than :data:`~marketplace.listings.ranking.CACHE_TTL_S` (a deleted listing).
+trusted longer than :data:`~marketplace.listings.memo.TTL_S` (a deleted listing).
 A firm that renames itself is no change of its listings: the firms' stamp covers it.
 
 Measured on the region demo (``bench/README.md``): the map's GeoJSON is a fifth of the
@@ -18,29 +18,23 @@ most of a market page's.
 
 from __future__ import annotations
 
-import hashlib
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from flask import current_app
 
 from marketplace.accounts.models import Organisation
 from marketplace.extensions import db
+from marketplace.listings.memo import ProcessStore, process_key
 from marketplace.listings.models import Listing
-from marketplace.listings.ranking import CACHE_TTL_S, viewer_scope
+from marketplace.listings.ranking import viewer_scope
 
 T = TypeVar("T", str, bytes)
 
 #: Bytes of output kept per process (the region demo's map JSON is ~0.6 MB a search).
 BUDGET_BYTES = 48 * 1024 * 1024
 
-_lock = threading.Lock()
-_kept: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
-_size = {"bytes": 0}
+_kept: ProcessStore[str | bytes] = ProcessStore(BUDGET_BYTES, weigh=len)
 
 
 def viewer_origin(viewer: Any) -> tuple[float, float] | None:
@@ -67,39 +61,15 @@ def kept(viewer: Any, key: Hashable, build: Callable[[], T]) -> T:
     ``key`` must name everything else the output depends on (the request's parameters,
     the language); ``build`` must depend on the viewer only through its scope and site.
     """
-    secret = str(current_app.config.get("SECRET_KEY"))
-    full_key = (
-        str(db.engine.url),
-        hashlib.sha256(secret.encode()).hexdigest()[:16],
-        viewer_scope(viewer),
-        viewer_origin(viewer),
-        key,
-        _stamp(),
-    )
-    now = time.monotonic()
-    with _lock:
-        hit = _kept.get(full_key)
-        if hit is not None and now - hit[0] < CACHE_TTL_S:
-            _kept.move_to_end(full_key)
-            return hit[1]  # type: ignore[no-any-return]
+    full_key = (*process_key(), viewer_scope(viewer), viewer_origin(viewer), key, _stamp())
+    hit = _kept.get(full_key)
+    if hit is not None:
+        return hit  # type: ignore[return-value]
     output = build()
-    size = len(output)
-    if size > BUDGET_BYTES // 4:
-        return output
-    with _lock:
-        old = _kept.pop(full_key, None)
-        if old is not None:
-            _size["bytes"] -= len(old[1])
-        _kept[full_key] = (now, output)
-        _size["bytes"] += size
-        while _size["bytes"] > BUDGET_BYTES and _kept:
-            _, (_, dropped) = _kept.popitem(last=False)
-            _size["bytes"] -= len(dropped)
+    _kept.put(full_key, output)
     return output
 
 
 def forget() -> None:
     """Drop everything kept (tests, and after bulk changes in this process)."""
-    with _lock:
-        _kept.clear()
-        _size["bytes"] = 0
+    _kept.clear()

@@ -18,9 +18,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import math
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
@@ -33,17 +30,13 @@ from flask import current_app
 from geo.distance import straight_km
 from marketplace.core.disclosure import municipality_points, shown_distance_sort_km
 from marketplace.extensions import db
+from marketplace.listings.memo import ProcessStore, process_key
 from marketplace.listings.models import Listing
 
 #: Rankings kept per process (each holds two arrays of the matching listings).
 CACHE_SIZE = 32
-#: Seconds a kept ranking is trusted even when no listing seems to have changed: bounds
-#: the effect of a transaction that commits a change stamped earlier than the newest one.
-CACHE_TTL_S = 30.0
 _SECONDS_PER_DAY = 86_400
 
-_lock = threading.Lock()
-_rankings: OrderedDict[Hashable, tuple[float, Ranking]] = OrderedDict()
 _order_keys: dict[tuple[str, int], int] = {}
 
 
@@ -53,6 +46,9 @@ class Ranking:
 
     ids: np.ndarray
     distances_km: np.ndarray | None
+
+
+_rankings: ProcessStore[Ranking] = ProcessStore(CACHE_SIZE)
 
 
 def order_keys(listing_ids: Sequence[int]) -> np.ndarray:
@@ -127,7 +123,7 @@ def change_stamp() -> tuple[Any, ...]:
     a new listing raises the largest id. Listings are not deleted one by one (only
     ``demo load --replace`` deletes, and re-inserts with higher ids); a listing deleted
     otherwise drops out of a kept ranking's pages at once and out of its counts within
-    :data:`CACHE_TTL_S`.
+    :data:`~marketplace.listings.memo.TTL_S`.
     """
     row = db.session.execute(
         sa.select(sa.func.max(Listing.updated_at), sa.func.max(Listing.id))
@@ -148,37 +144,22 @@ def rank(
     created_at of the matching listings) and order its rows as the disclosure rules say.
 
     ``cache_key`` names the filters; with it, the ranking is kept for the same filters,
-    viewer scope and origin until a listing changes (or :data:`CACHE_TTL_S`). Without it
-    (filters on data other than the listing row) nothing is kept.
+    viewer scope and origin until a listing changes (or
+    :data:`~marketplace.listings.memo.TTL_S`). Without it (filters on data other than the
+    listing row) nothing is kept.
     """
     scope = viewer_scope(viewer)
     key = None
     if cache_key is not None:
-        secret = str(current_app.config.get("SECRET_KEY"))
-        key = (
-            str(db.engine.url),
-            hashlib.sha256(secret.encode()).hexdigest()[:16],
-            scope,
-            origin,
-            within_km,
-            by_distance,
-            cache_key,
-            change_stamp(),
-        )
-        with _lock:
-            kept = _rankings.get(key)
-            if kept is not None and time.monotonic() - kept[0] < CACHE_TTL_S:
-                _rankings.move_to_end(key)
-                return kept[1]
+        key = (*process_key(), scope, origin, within_km, by_distance, cache_key, change_stamp())
+        kept = _rankings.get(key)
+        if kept is not None:
+            return kept
     ranking = _compute(
         stmt, scope=scope, origin=origin, within_km=within_km, by_distance=by_distance
     )
     if key is not None:
-        with _lock:
-            _rankings[key] = (time.monotonic(), ranking)
-            _rankings.move_to_end(key)
-            while len(_rankings) > CACHE_SIZE:
-                _rankings.popitem(last=False)
+        _rankings.put(key, ranking)
     return ranking
 
 
